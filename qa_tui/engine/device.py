@@ -1,0 +1,69 @@
+"""Choosing where the model runs and in which precision: cuda > mps > cpu; bf16 where the hardware has it."""
+
+from __future__ import annotations
+
+import contextlib
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from qa_tui.errors import UserError
+
+DEVICES = ("auto", "cuda", "mps", "cpu")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """The best device there is, or the one asked for (failing clearly when it is not there)."""
+    requested = (requested or "auto").lower()
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {requested}: no CUDA GPU is visible to torch here")
+    if requested == "mps" and not (
+        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    ):
+        raise UserError("--device mps: Apple's Metal backend is not available here")
+    try:
+        return torch.device(requested)
+    except RuntimeError as exc:
+        raise UserError(f"--device {requested}: not a device torch knows ({', '.join(DEVICES)})") from exc
+
+
+@lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """True when the CPU computes bf16 natively (AVX-512 BF16 or AMX); elsewhere bf16 autocast is slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def pick_precision(device: torch.device, requested: str = "auto") -> str:
+    """bf16 on GPUs and CPUs that have it, fp16 on older GPUs, fp32 otherwise."""
+    requested = (requested or "auto").lower()
+    if requested not in PRECISIONS:
+        raise UserError(f"--precision {requested}: choose one of {', '.join(PRECISIONS)}")
+    if requested != "auto":
+        if requested == "fp16" and device.type == "cpu":
+            raise UserError("--precision fp16 needs a GPU; use bf16 or fp32 on the CPU")
+        return requested
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if device.type == "cpu" and cpu_has_bf16():
+        return "bf16"
+    return "fp32"
+
+
+def autocast(device: torch.device, precision: str):
+    """The autocast context for a forward pass (a no-op in fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=DTYPES[precision])

@@ -1,0 +1,217 @@
+"""The QA engine every face of qa-tui shares: one loaded model on one device, batched `answer()`.
+
+Fast on purpose: all windows of a batch of questions are tokenized in one call to the Rust tokenizer, sorted by
+length so that each forward batch pads little, run under `torch.inference_mode` and autocast, and decoded by the
+pure `decode_spans`. One lock serializes model work, so threads (the TUI's workers) may share one engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from qa_tui.engine.decoding import Answer, Window, decode_spans
+from qa_tui.engine.device import autocast, pick_device, pick_precision
+from qa_tui.engine.model_files import read_model_settings, resolve_model
+from qa_tui.engine.windows import WindowSettings, context_mask, tokenize_windows
+from qa_tui.errors import UserError
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    n_best: int = 20
+    max_answer_tokens: int = 30
+
+
+def load_qa_model(name: str, dtype: torch.dtype = torch.float32):
+    """AutoModelForQuestionAnswering + its fast tokenizer; a clear error when either is not there."""
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True)
+    except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors... for a missing model
+        raise UserError(f"--model {name}: cannot load its tokenizer ({_first_line(exc)})") from exc
+    if not getattr(tokenizer, "is_fast", False):
+        raise UserError(f"--model {name}: qa-tui needs a fast (Rust) tokenizer for character offsets")
+    try:
+        model, info = AutoModelForQuestionAnswering.from_pretrained(name, dtype=dtype, output_loading_info=True)
+    except Exception as exc:
+        raise UserError(f"--model {name}: cannot load it as a question-answering model ({_first_line(exc)})") from exc
+    missing_head = [key for key in info.get("missing_keys", []) if "qa_outputs" in key]
+    if missing_head:
+        raise UserError(
+            f"--model {name}: has no question-answering head ({', '.join(sorted(missing_head))} missing); "
+            "fine-tune it first with `qa-tui train --model ...`"
+        )
+    return model, tokenizer
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class QAEngine:
+    """A QA model ready to answer: `answer()` for one question, `answer_batch()` for many."""
+
+    # Pairs tokenized and run together: large enough for length sorting to pay, small enough for a live
+    # progress bar and for other threads to get the model between chunks.
+    CHUNK = 256
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        *,
+        model_name: str,
+        device: torch.device,
+        precision: str,
+        null_threshold: float = 0.0,
+        windows: WindowSettings = WindowSettings(),
+        decoding: DecodeSettings = DecodeSettings(),
+        batch_size: int = 32,
+    ):
+        windows.check()
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.model_name = model_name
+        self.device = device
+        self.precision = precision
+        self.null_threshold = null_threshold
+        self.windows = windows
+        self.decoding = decoding
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        model: str | None = None,
+        *,
+        device: str = "auto",
+        precision: str = "auto",
+        null_threshold: float | None = None,
+        **settings,
+    ) -> "QAEngine":
+        """Load a model directory or hub id (None: the bundled model) on the best device there is.
+
+        The no-answer threshold is `null_threshold` if given, else the one saved with the model, else 0.
+        """
+        name = resolve_model(model)
+        torch_device = pick_device(device)
+        chosen_precision = pick_precision(torch_device, precision)
+        qa_model, tokenizer = load_qa_model(name)
+        if null_threshold is None:
+            null_threshold = float(read_model_settings(name).get("null_threshold", 0.0))
+        return cls(
+            qa_model,
+            tokenizer,
+            model_name=name,
+            device=torch_device,
+            precision=chosen_precision,
+            null_threshold=null_threshold,
+            **settings,
+        )
+
+    def describe(self) -> dict:
+        return {"model": self.model_name, "device": str(self.device), "precision": self.precision}
+
+    def answer(self, question: str, context: str, top_k: int = 5) -> Answer:
+        return self.answer_batch([(question, context)], top_k=top_k)[0]
+
+    def answer_batch(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        top_k: int = 5,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Answer]:
+        """Answers for (question, context) pairs, in their order; `progress(n)` after each n pairs decoded."""
+        if top_k < 1:
+            raise UserError("--top-k must be at least 1")
+        if not pairs:
+            return []
+        for question, context in pairs:
+            if not question.strip():
+                raise UserError("the question is empty")
+            if not context.strip():
+                raise UserError("the context is empty")
+        answers: list[Answer] = []
+        for chunk_start in range(0, len(pairs), self.CHUNK):
+            chunk = pairs[chunk_start : chunk_start + self.CHUNK]
+            with self._lock:
+                answers.extend(self._answer_locked(chunk, top_k))
+            if progress is not None:
+                progress(len(chunk))
+        return answers
+
+    def _answer_locked(self, pairs, top_k) -> list[Answer]:
+        questions = [question for question, _ in pairs]
+        contexts = [context for _, context in pairs]
+        encoding = tokenize_windows(self.tokenizer, questions, contexts, self.windows)
+        pair_of_window = encoding["overflow_to_sample_mapping"]
+        start_logits, end_logits = self._forward(encoding)
+
+        windows_of_pair: list[list[Window]] = [[] for _ in pairs]
+        for window_index, pair_index in enumerate(pair_of_window):
+            windows_of_pair[pair_index].append(
+                Window(
+                    start_logits=start_logits[window_index],
+                    end_logits=end_logits[window_index],
+                    offsets=np.asarray(encoding["offset_mapping"][window_index]),
+                    context_mask=context_mask(encoding, window_index),
+                )
+            )
+        answers = []
+        for pair_index, (question, context) in enumerate(pairs):
+            answers.append(
+                decode_spans(
+                    question,
+                    context,
+                    windows_of_pair[pair_index],
+                    top_k=top_k,
+                    n_best=self.decoding.n_best,
+                    max_answer_tokens=self.decoding.max_answer_tokens,
+                    null_threshold=self.null_threshold,
+                )
+            )
+        return answers
+
+    def _forward(self, encoding) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Start and end logits of every window, unpadded, running length-sorted padded batches."""
+        input_ids = encoding["input_ids"]
+        token_type_ids = encoding.get("token_type_ids")
+        order = sorted(range(len(input_ids)), key=lambda i: len(input_ids[i]))
+        start_logits: list[np.ndarray] = [np.empty(0)] * len(input_ids)
+        end_logits: list[np.ndarray] = [np.empty(0)] * len(input_ids)
+        pad_id = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            for batch_start in range(0, len(order), self.batch_size):
+                batch = order[batch_start : batch_start + self.batch_size]
+                width = max(len(input_ids[i]) for i in batch)
+                ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+                mask = np.zeros((len(batch), width), dtype=np.int64)
+                types = np.zeros((len(batch), width), dtype=np.int64)
+                for row, i in enumerate(batch):
+                    n = len(input_ids[i])
+                    ids[row, :n] = input_ids[i]
+                    mask[row, :n] = 1
+                    if token_type_ids is not None:
+                        types[row, :n] = token_type_ids[i]
+                inputs = {
+                    "input_ids": torch.from_numpy(ids).to(self.device),
+                    "attention_mask": torch.from_numpy(mask).to(self.device),
+                }
+                if token_type_ids is not None:
+                    inputs["token_type_ids"] = torch.from_numpy(types).to(self.device)
+                outputs = self.model(**inputs)
+                starts = outputs.start_logits.float().cpu().numpy()
+                ends = outputs.end_logits.float().cpu().numpy()
+                for row, i in enumerate(batch):
+                    n = len(input_ids[i])
+                    start_logits[i] = starts[row, :n]
+                    end_logits[i] = ends[row, :n]
+        return start_logits, end_logits

@@ -1,0 +1,59 @@
+"""Shared fixtures: a tiny randomly initialised BERT QA model built offline, and the data fixtures folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def build_tiny_qa_model(directory: Path, seed: int = 0) -> Path:
+    """A 2-layer, 32-wide BERT with a QA head and the offline MiniLM tokenizer: fast, random, real."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+
+    from qa_tui.engine.model_files import base_encoder_path
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(base_encoder_path())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    model = BertForQuestionAnswering(config)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    return build_tiny_qa_model(tmp_path_factory.mktemp("tiny-qa-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model_dir):
+    from qa_tui.engine import QAEngine
+
+    return QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `slow` need ../shared/data or minutes of CPU: they run only with QA_TUI_SLOW=1."""
+    if os.environ.get("QA_TUI_SLOW") == "1":
+        return
+    deselected = [item for item in items if "slow" in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if "slow" not in item.keywords]
