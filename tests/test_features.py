@@ -1,0 +1,124 @@
+"""Training features: answer labels line up with the answer text, in every window, edges included."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from transformers import AutoTokenizer
+
+from qa_tui.data.features import (
+    FeatureSettings,
+    is_holdout_article,
+    label_windows,
+    prepare_features,
+    same_article_negatives,
+)
+from qa_tui.data.squad import QARecord
+from qa_tui.engine.model_files import base_encoder_path
+from qa_tui.engine.windows import WindowSettings
+
+from conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(base_encoder_path())
+
+
+def fixture_rows():
+    data = json.loads((FIXTURES / "train_tiny.json").read_text())
+    rows = []
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                rows.append(
+                    {
+                        "question": qa["question"],
+                        "context": paragraph["context"],
+                        "answer_text": [a["text"] for a in qa["answers"]],
+                        "answer_start": [a["answer_start"] for a in qa["answers"]],
+                    }
+                )
+    return rows
+
+
+@pytest.mark.parametrize("windows", [WindowSettings(384, 128, 64), WindowSettings(64, 16, 16), WindowSettings(48, 8, 12)])
+def test_labels_decode_back_to_the_answer(tokenizer, windows):
+    rows = fixture_rows()
+    batch = {key: [row[key] for row in rows] for key in rows[0]}
+    features = label_windows(batch, tokenizer, windows)
+    encoding = tokenizer(  # the same windows again, to read their offsets
+        [row["question"] for row in rows],
+        [row["context"] for row in rows],
+        truncation="only_second",
+        max_length=windows.max_seq_length,
+        stride=windows.doc_stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
+    assert len(features["input_ids"]) == len(encoding["input_ids"])
+    labelled_examples = set()
+    for window, example in enumerate(encoding["overflow_to_sample_mapping"]):
+        start, end = features["start_positions"][window], features["end_positions"][window]
+        row = rows[example]
+        answer = row["answer_text"][0]
+        answer_start = row["answer_start"][0]
+        sequence_ids = encoding.sequence_ids(window)
+        context_chars = [encoding["offset_mapping"][window][i] for i, s in enumerate(sequence_ids) if s == 1]
+        window_holds_answer = context_chars[0][0] <= answer_start and context_chars[-1][1] >= answer_start + len(answer)
+        if not window_holds_answer:
+            assert (start, end) == (0, 0), "a window without the whole answer must point at [CLS]"
+            continue
+        offsets = encoding["offset_mapping"][window]
+        assert sequence_ids[start] == 1 and sequence_ids[end] == 1
+        assert row["context"][offsets[start][0] : offsets[end][1]] == answer
+        labelled_examples.add(example)
+    assert labelled_examples == set(range(len(rows))), "every answer must be labelled in some window"
+    if windows.max_seq_length < 100:
+        assert len(encoding["input_ids"]) > len(rows), "small windows must split the long paragraph"
+
+
+def test_negatives_pair_a_question_with_another_paragraph_without_its_answer():
+    article = [
+        QARecord(id="a", title="T", context="Paris is in France.", question="Where is Paris?",
+                 answers=[{"text": "France", "answer_start": 12}]),
+        QARecord(id="b", title="T", context="Rome is in Italy.", question="Where is Rome?",
+                 answers=[{"text": "Italy", "answer_start": 11}]),
+        QARecord(id="c", title="T", context="France borders Italy.", question="What borders Italy?",
+                 answers=[{"text": "France", "answer_start": 0}]),
+    ]
+    negatives = same_article_negatives(article, 1.0, random.Random(0))
+    assert {negative.id for negative in negatives} == {"a__neg", "b__neg", "c__neg"}
+    for negative in negatives:
+        original = next(record for record in article if f"{record.id}__neg" == negative.id)
+        assert negative.is_impossible and negative.question == original.question
+        assert negative.context != original.context
+        assert original.answers[0]["text"].lower() not in negative.context.lower()
+    assert same_article_negatives(article, 0.0, random.Random(0)) == []
+
+
+def test_holdout_is_decided_per_article_and_stable():
+    titles = [f"article-{i}" for i in range(2000)]
+    chosen = [title for title in titles if is_holdout_article(title, 0.1, seed=1)]
+    assert 150 < len(chosen) < 250
+    assert chosen == [title for title in titles if is_holdout_article(title, 0.1, seed=1)]
+    assert not any(is_holdout_article(title, 0.0, seed=1) for title in titles)
+
+
+def test_prepare_builds_once_then_reuses_the_cache(tokenizer, tmp_path):
+    settings = FeatureSettings(windows=WindowSettings(64, 16, 16), negatives=1.0, holdout=0.0)
+    logs = []
+    first = prepare_features([str(FIXTURES / "train_tiny.json")], tokenizer, settings, tmp_path, log=logs.append)
+    assert first.summary["train_examples"] > 13 and first.summary["train_unanswerable"] > 0
+    assert len(first.train) == first.summary["train_features"]
+    assert set(first.train.column_names) >= {"input_ids", "attention_mask", "start_positions", "end_positions", "length"}
+    second = prepare_features([str(FIXTURES / "train_tiny.json")], tokenizer, settings, tmp_path, log=logs.append)
+    assert second.directory == first.directory
+    assert any("reusing cached features" in line for line in logs)
+    other = prepare_features(
+        [str(FIXTURES / "train_tiny.json")], tokenizer, FeatureSettings(windows=WindowSettings(96, 16, 16)), tmp_path,
+        log=logs.append,
+    )
+    assert other.directory != first.directory

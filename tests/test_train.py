@@ -1,0 +1,175 @@
+"""`qa-tui train` / `eval` end to end on the tiny model: outputs, events, refusal, resume, torchrun."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from qa_tui.cli import app
+from qa_tui.events import EventReader, RunState
+from qa_tui.train.checkpoints import checkpoints, latest_good_checkpoint
+
+from conftest import FIXTURES
+
+TRAIN_FILE = FIXTURES / "train_tiny.json"
+
+
+def train_args(model_dir, output_dir, cache_dir, *extra, train_file=TRAIN_FILE):
+    return [
+        "train", "--train-file", str(train_file), "--model", str(model_dir), "--output-dir", str(output_dir),
+        "--cache-dir", str(cache_dir), "--max-seq-length", "96", "--doc-stride", "32", "--max-query-length", "24",
+        "--batch-size", "8", "--learning-rate", "1e-3", "--negatives", "0.5", "--holdout", "0.5",
+        "--logging-steps", "1", "--device", "cpu", "--precision", "fp32", *extra,
+    ]
+
+
+def events_of(output_dir: Path) -> list[dict]:
+    return EventReader(output_dir / "events.jsonl").poll()
+
+
+def test_train_writes_model_metrics_events_and_card(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, train_args(tiny_model_dir, out, tmp_path / "cache", "--max-steps", "6", "--save-steps", "3",
+                        "--eval-steps", "3", "--dev-file", str(TRAIN_FILE))
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "qa_tui.json", "metrics.json", "README.md"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"holdout", "dev", "null_threshold"} <= set(metrics)
+    assert metrics["dev"]["total"] == 13 and 0 <= metrics["dev"]["f1"] <= 100
+    assert json.loads((out / "qa_tui.json").read_text())["null_threshold"] == metrics["null_threshold"]
+    kinds = [event["event"] for event in events_of(out)]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert {"log", "eval", "checkpoint"} <= set(kinds)
+    state = RunState()
+    for event in events_of(out):
+        state.apply(event)
+    assert state.status == "finished" and state.step == 6 and len(state.losses) >= 3
+    assert "qa-tui train" in (out / "README.md").read_text()
+
+    # The trained model answers through `qa-tui eval`, which writes the SQuAD 2.0 outputs.
+    eval_out = tmp_path / "eval"
+    result = CliRunner().invoke(
+        app, ["eval", "--data", str(TRAIN_FILE), "--model", str(out), "--output-dir", str(eval_out),
+              "--device", "cpu", "--json", "--limit", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    predictions = json.loads((eval_out / "predictions.json").read_text())
+    assert len(predictions) == 5
+    assert set(json.loads((eval_out / "null_odds.json").read_text())) == set(predictions)
+    written = json.loads((eval_out / "metrics.json").read_text())
+    assert written["total"] == 5 and "best_f1_thresh" in written
+
+
+def test_non_empty_output_dir_is_refused_and_left_alone(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(app, train_args(tiny_model_dir, out, tmp_path / "cache", "--max-steps", "1"))
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+    assert [path.name for path in out.iterdir()] == ["notes.txt"]
+    # --overwrite-output-dir only ever deletes a qa-tui run directory.
+    result = CliRunner().invoke(
+        app, train_args(tiny_model_dir, out, tmp_path / "cache", "--max-steps", "1", "--overwrite-output-dir")
+    )
+    assert result.exit_code == 2 and (out / "notes.txt").read_text() == "mine"
+
+
+def test_empty_training_set_says_why(tiny_model_dir, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "1", "context": "abc", "question": "q?", "answers": [{"text": "zzz", "answer_start": 0}]}) + "\n")
+    result = CliRunner().invoke(app, train_args(tiny_model_dir, tmp_path / "run", tmp_path / "cache", train_file=bad))
+    assert result.exit_code == 2
+    assert "no training examples" in result.output
+
+
+def _spawn_training(model_dir, out, cache, *extra):
+    return subprocess.Popen(
+        [sys.executable, "-m", "qa_tui", *train_args(model_dir, out, cache, *extra)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def _wait_for_checkpoint(out: Path, process, timeout=180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(event["event"] == "checkpoint" for event in events_of(out)):
+            return
+        assert process.poll() is None, process.stdout.read()
+        time.sleep(0.2)
+    raise AssertionError("no checkpoint was written in time")
+
+
+def test_sigterm_saves_a_checkpoint_and_resume_goes_on(tiny_model_dir, tmp_path):
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    process = _spawn_training(tiny_model_dir, out, cache, "--max-steps", "100000", "--save-steps", "2",
+                              "--eval-steps", "0")
+    _wait_for_checkpoint(out, process)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output
+    stopped = [event for event in events_of(out) if event["event"] == "stopped"]
+    assert stopped and stopped[-1]["reason"] == "SIGTERM"
+    stopped_step = stopped[-1]["step"]
+    assert latest_good_checkpoint(out).name == f"checkpoint-{stopped_step}"
+
+    result = CliRunner().invoke(
+        app, train_args(tiny_model_dir, out, cache, "--resume", "--max-steps", str(stopped_step + 2),
+                        "--save-steps", "2", "--eval-steps", "0")
+    )
+    assert result.exit_code == 0, result.output
+    events = events_of(out)
+    resumed_logs = [event["step"] for event in events[[e["event"] for e in events].index("stopped"):] if event["event"] == "log"]
+    assert resumed_logs and min(resumed_logs) > stopped_step, "resume must go on from the checkpoint, not step 0"
+    assert events[-1]["event"] == "end"
+
+
+def test_resume_after_sigkill_skips_a_broken_checkpoint(tiny_model_dir, tmp_path):
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    process = _spawn_training(tiny_model_dir, out, cache, "--max-steps", "100000", "--save-steps", "2",
+                              "--eval-steps", "0")
+    _wait_for_checkpoint(out, process)
+    while len(checkpoints(out)) < 2:
+        time.sleep(0.2)
+    process.kill()
+    process.communicate()
+    good = checkpoints(out)
+    newest, older = good[0], good[1]
+    (newest / "model.safetensors").write_bytes(b"truncated")  # what a kill in the middle of a save leaves
+    warnings = []
+    assert latest_good_checkpoint(out, warn=warnings.append) == older
+    assert str(newest) in warnings[0]
+    older_step = int(older.name.split("-")[1])
+    result = CliRunner().invoke(
+        app, train_args(tiny_model_dir, out, cache, "--resume", "--max-steps", str(older_step + 2),
+                        "--save-steps", "100", "--eval-steps", "0")
+    )
+    assert result.exit_code == 0, result.output
+    assert f"skipping {newest}" in result.output
+
+
+def test_torchrun_two_processes_write_one_model(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+         "-m", "qa_tui", *train_args(tiny_model_dir, out, tmp_path / "cache", "--max-steps", "3",
+                                     "--save-steps", "100", "--eval-steps", "0")],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert (out / "model.safetensors").is_file()
+    starts = [event for event in events_of(out) if event["event"] == "start"]
+    ends = [event for event in events_of(out) if event["event"] == "end"]
+    assert len(starts) == 1 and len(ends) == 1, "only the main process writes events"
+    assert ends[0]["train"]["steps"] == 3
