@@ -221,6 +221,9 @@ def train(
     negatives: float = typer.Option(
         0.0, "--negatives", help="Chance per answerable question of adding it, paired with another paragraph of its article, as unanswerable."
     ),
+    swap_negatives: float = typer.Option(
+        0.0, "--swap-negatives", help="Chance per answerable question of adding a copy with one of its names or numbers swapped for one its paragraph lacks, as unanswerable."
+    ),
     holdout: float = typer.Option(
         0.0, "--holdout", help="Share of training articles held out to pick the checkpoint and the no-answer threshold."
     ),
@@ -257,6 +260,7 @@ def train(
         precision=precision,
         device=device,
         negatives=negatives,
+        swap_negatives=swap_negatives,
         holdout=holdout,
         cache_dir=str(cache_dir) if cache_dir else None,
         strict=strict,
@@ -276,6 +280,7 @@ def prepare(
     doc_stride: int = typer.Option(128, "--doc-stride", help=FEATURE_OPTIONS_HELP),
     max_query_length: int = typer.Option(64, "--max-query-length", help=FEATURE_OPTIONS_HELP),
     negatives: float = typer.Option(0.0, "--negatives", help=FEATURE_OPTIONS_HELP),
+    swap_negatives: float = typer.Option(0.0, "--swap-negatives", help=FEATURE_OPTIONS_HELP),
     holdout: float = typer.Option(0.0, "--holdout", help=FEATURE_OPTIONS_HELP),
     seed: int = typer.Option(42, "--seed", help=FEATURE_OPTIONS_HELP),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
@@ -295,6 +300,7 @@ def prepare(
     settings = FeatureSettings(
         windows=WindowSettings(max_seq_length, doc_stride, max_query_length),
         negatives=negatives,
+        swap_negatives=swap_negatives,
         holdout=holdout,
         seed=seed,
         strict=strict,

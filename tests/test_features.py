@@ -13,8 +13,8 @@ from qa_tui.data.features import (
     is_holdout_article,
     label_windows,
     prepare_features,
-    same_article_negatives,
 )
+from qa_tui.data.negatives import same_article_negatives, swap_negatives, swap_question
 from qa_tui.data.squad import QARecord
 from qa_tui.engine.model_files import base_encoder_path
 from qa_tui.engine.windows import WindowSettings
@@ -122,3 +122,29 @@ def test_prepare_builds_once_then_reuses_the_cache(tokenizer, tmp_path):
         log=logs.append,
     )
     assert other.directory != first.directory
+
+
+def test_swap_question_replaces_a_grounded_number_or_name_with_one_the_paragraph_lacks():
+    context = "In 1903 Marie Curie shared the Nobel Prize with Pierre Curie in Stockholm."
+    rng = random.Random(0)
+    swapped = swap_question("Who shared the prize in 1903?", context, names=set(), numbers={"1903", "1911", "42"}, rng=rng)
+    assert swapped == "Who shared the prize in 1911?", "a year is swapped for a year the paragraph does not hold"
+    swapped = swap_question("Where did Marie Curie share the prize?", context, {"Warsaw", "Marie Curie"}, set(), rng)
+    assert swapped == "Where did Warsaw share the prize?"
+    assert swap_question("Who shared the prize?", context, {"Warsaw"}, {"1911"}, rng) is None, "nothing to swap"
+    assert swap_question("Where did Marie Curie work?", context, {"Pierre Curie"}, set(), rng) is None, (
+        "a replacement the paragraph holds would leave the question answerable"
+    )
+
+
+def test_swap_negatives_keep_the_paragraph_and_have_no_answer():
+    article = [
+        QARecord(id="a", title="T", context="The bridge at Ulm was rebuilt in 1957 by the city.",
+                 question="When was the bridge at Ulm rebuilt?", answers=[{"text": "1957", "answer_start": 32}]),
+        QARecord(id="b", title="T", context="The river reaches the sea near the town of Sulina, in Romania.",
+                 question="Which town stands near the mouth?", answers=[{"text": "Sulina", "answer_start": 43}]),
+    ]
+    negatives = swap_negatives(article, 1.0, random.Random(0))
+    assert [negative.id for negative in negatives] == ["a__swap"]
+    assert negatives[0].context == article[0].context and negatives[0].is_impossible
+    assert negatives[0].question in {"When was the bridge at Sulina rebuilt?", "When was the bridge at Romania rebuilt?"}

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from qa_tui.data.negatives import same_article_negatives, swap_negatives
 from qa_tui.data.squad import QARecord, ValidationReport, read_records
 from qa_tui.engine.windows import WindowSettings, tokenize_windows
 from qa_tui.errors import UserError
@@ -31,6 +32,7 @@ class FeatureSettings:
 
     windows: WindowSettings = WindowSettings()
     negatives: float = 0.0  # per answerable question: chance of adding it, paired with another paragraph
+    swap_negatives: float = 0.0  # per answerable question: chance of adding it with a name or number swapped
     holdout: float = 0.0  # share of training articles set aside for evaluation and threshold choice
     seed: int = 42
     strict: bool = False
@@ -62,48 +64,21 @@ def _articles(records: Iterable[QARecord]) -> Iterator[list[QARecord]]:
         yield article
 
 
-def same_article_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
-    """Unanswerable examples: answerable questions paired with another paragraph of their article that holds
-    none of their answers (SQuAD 2.0's own unanswerable training questions are not available offline)."""
-    if rate <= 0:
-        return []
-    paragraphs = list(dict.fromkeys(record.context for record in article))
-    if len(paragraphs) < 2:
-        return []
-    negatives = []
-    for record in article:
-        if record.is_impossible or rng.random() >= rate:
-            continue
-        texts = [answer["text"].lower() for answer in record.answers]
-        choices = [
-            paragraph
-            for paragraph in paragraphs
-            if paragraph != record.context and not any(text in paragraph.lower() for text in texts)
-        ]
-        if choices:
-            negatives.append(
-                QARecord(
-                    id=f"{record.id}__neg",
-                    title=record.title,
-                    context=rng.choice(choices),
-                    question=record.question,
-                    answers=[],
-                )
-            )
-    return negatives
-
-
 def split_examples(
     paths: Sequence[str], settings: FeatureSettings, reports: list[ValidationReport]
 ) -> Iterator[tuple[bool, QARecord]]:
-    """(is_holdout, record) for every valid record of every file, with its same-article negatives."""
+    """(is_holdout, record) for every valid record of every file, followed by its article's negatives."""
     rng = random.Random(settings.seed)
     for path in paths:
         report = ValidationReport(file=str(path))
         reports.append(report)
         for article in _articles(read_records(path, strict=settings.strict, report=report)):
             holdout = is_holdout_article(f"{path}:{article[0].title}", settings.holdout, settings.seed)
-            for record in [*article, *same_article_negatives(article, settings.negatives, rng)]:
+            negatives = [
+                *same_article_negatives(article, settings.negatives, rng),
+                *swap_negatives(article, settings.swap_negatives, rng),
+            ]
+            for record in [*article, *negatives]:
                 yield holdout, record
 
 

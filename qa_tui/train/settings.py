@@ -34,6 +34,7 @@ class TrainSettings:
     precision: str = "auto"
     device: str = "auto"
     negatives: float = 0.0
+    swap_negatives: float = 0.0
     holdout: float = 0.0
     cache_dir: str | None = None
     strict: bool = False
@@ -47,6 +48,7 @@ class TrainSettings:
         return FeatureSettings(
             windows=self.windows,
             negatives=self.negatives,
+            swap_negatives=self.swap_negatives,
             holdout=self.holdout,
             seed=self.seed,
             strict=self.strict,
