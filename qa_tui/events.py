@@ -47,20 +47,26 @@ class EventReader:
     """Follows an events file: each `poll()` returns the whole lines added since the last one.
 
     A line still being written (no newline yet) waits for the next poll; a line that is not JSON is skipped; a
-    file that shrank (a run restarted with --overwrite-output-dir) is read again from its start.
+    file that shrank or was replaced (a run restarted with --overwrite-output-dir) is read again from its start,
+    and `resets` counts those restarts, so that a reader can start its view of the run afresh.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self._offset = 0
+        self._inode: int | None = None
+        self.resets = 0
 
     def poll(self) -> list[dict]:
         try:
-            size = self.path.stat().st_size
+            stat = self.path.stat()
         except FileNotFoundError:
             return []
-        if size < self._offset:
+        replaced = self._inode is not None and stat.st_ino != self._inode
+        if stat.st_size < self._offset or replaced:
             self._offset = 0
+            self.resets += 1
+        self._inode = stat.st_ino
         with open(self.path, "rb") as handle:
             handle.seek(self._offset)
             data = handle.read()

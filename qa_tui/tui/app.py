@@ -1,0 +1,155 @@
+"""The workbench App: two modes (workbench, training), global keys, the settings and the one loaded model.
+
+The model is loaded by `engine_factory(settings)` in a thread worker, so the interface shows at once; tests pass
+a factory that returns a ready engine. Everything else lives in screens/ and widgets/.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from qa_tui.errors import UserError
+from qa_tui.tui.commands import SettingsCommands
+from qa_tui.tui.messages import LoadModelRequested, ModelLoaded, ModelLoadFailed
+from qa_tui.tui.screens.help import HelpScreen
+from qa_tui.tui.screens.training import TrainingScreen
+from qa_tui.tui.screens.workbench import WorkbenchScreen
+from qa_tui.tui.state import ModelState, Settings
+
+EngineFactory = Callable[[Settings], Any]
+"""Builds a QA engine (anything with `answer`, `describe` and `null_threshold`) for the given settings."""
+
+
+class QAWorkbenchApp(App[int]):
+    """qa-tui's terminal app. `mode` is `workbench` or `training` (what `qa-tui watch` opens)."""
+
+    TITLE = "qa-tui"
+    CSS_PATH = ["app.tcss", "dialogs.tcss", "training.tcss"]
+    MODES = {"workbench": WorkbenchScreen, "training": TrainingScreen}
+    COMMANDS = App.COMMANDS | {SettingsCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help", tooltip="This list of keys"),
+        Binding("question_mark", "help", "Help", show=False, tooltip="This list of keys (outside text fields)"),
+        Binding("ctrl+t", "toggle_training", "Training", tooltip="Switch between the workbench and training screens"),
+    ]
+
+    settings: reactive[Settings] = reactive(Settings, init=False)
+    model_state: reactive[ModelState] = reactive(ModelState, init=False)
+
+    def __init__(
+        self,
+        settings: Settings = Settings(),
+        *,
+        engine_factory: EngineFactory | None = None,
+        context: Path | None = None,
+        mode: str = "workbench",
+        run_dir: Path | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        poll_interval: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.set_reactive(QAWorkbenchApp.settings, settings)
+        self.engine_factory = engine_factory
+        self.engine: Any = None
+        self.initial_context = context
+        self.initial_run_dir = run_dir
+        self.start_mode = mode
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self._load_serial = 0
+        self._loaded: Settings | None = None  # the settings the loaded engine was built with
+        self._model_threshold = 0.0  # the threshold saved with the loaded model
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode)
+        self.load_model()
+
+    # --- the model ---------------------------------------------------------------------------------------------
+
+    def load_model(self) -> None:
+        """(Re)load the model the settings name, in a worker; a newer load supersedes this one."""
+        self._load_serial += 1
+        self.model_state = ModelState("loading", model=self.settings.model or "the bundled model")
+        job = partial(self._build_engine, self._load_serial, self.settings)
+        self.run_worker(job, name="load model", group="model", thread=True, exclusive=True, exit_on_error=False)
+
+    def _build_engine(self, serial: int, settings: Settings) -> None:
+        """Runs in a thread. Loads with the model's own threshold, so that `threshold: model` can go back to it."""
+        factory = self.engine_factory
+        if factory is None:
+            from qa_tui.tui.launch import default_engine_factory as factory
+        try:
+            engine = factory(replace(settings, null_threshold=None))
+        except UserError as exc:
+            self.post_message(ModelLoadFailed(serial, str(exc), user_error=True))
+        except Exception as exc:  # torch / transformers failures: reported, never a crash
+            self.post_message(ModelLoadFailed(serial, f"{type(exc).__name__}: {exc}", user_error=False))
+        else:
+            self.post_message(ModelLoaded(serial, engine))
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        if message.serial != self._load_serial:
+            return
+        self.engine = message.engine
+        self._loaded = self.settings
+        self._model_threshold = float(getattr(self.engine, "null_threshold", 0.0) or 0.0)
+        info = self.engine.describe()
+        self.model_state = ModelState("ready", info["model"], info["device"], info["precision"], self._apply_threshold())
+
+    def on_model_load_failed(self, message: ModelLoadFailed) -> None:
+        if message.serial != self._load_serial:
+            return
+        if self.engine is not None and self._loaded is not None:  # keep answering with the model we had
+            loaded = self._loaded
+            self.set_reactive(
+                QAWorkbenchApp.settings,
+                replace(self.settings, model=loaded.model, device=loaded.device, precision=loaded.precision),
+            )
+            info = self.engine.describe()
+            self.model_state = ModelState("ready", info["model"], info["device"], info["precision"], self._apply_threshold())
+        else:
+            self.model_state = ModelState("none" if message.user_error else "failed", message=message.error)
+        self.notify(message.error, title="No model loaded" if self.engine is None else "Model not loaded",
+                    severity="warning" if message.user_error else "error", timeout=8)
+
+    def _apply_threshold(self) -> float:
+        threshold = self.settings.null_threshold
+        effective = self._model_threshold if threshold is None else threshold
+        if self.engine is not None:
+            self.engine.null_threshold = effective
+        return effective
+
+    def update_settings(self, **changes) -> None:
+        """Change settings (from the palette); a new model, device or precision reloads the model."""
+        old = self.settings
+        self.settings = replace(old, **changes)
+        if any(getattr(old, key) != getattr(self.settings, key) for key in ("model", "device", "precision")):
+            self.load_model()
+        elif self.model_state.status == "ready":
+            self.model_state = replace(self.model_state, null_threshold=self._apply_threshold())
+
+    def on_load_model_requested(self, message: LoadModelRequested) -> None:
+        self.switch_mode("workbench")
+        self.update_settings(model=message.model)
+        self.notify(f"Loading {message.model}…", title="Model")
+
+    # --- actions -----------------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_training(self) -> None:
+        self.switch_mode("training" if self.current_mode == "workbench" else "workbench")
+
+    async def action_quit(self) -> None:
+        self.exit(0)

@@ -1,0 +1,108 @@
+"""The custom messages that widgets, screens and workers send each other.
+
+Widgets never reach into their siblings: they post one of these, and the screen (or the app) that owns both
+decides what happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+
+
+class QuestionAsked(Message):
+    """The question input was submitted (Enter)."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+
+class CandidateChosen(Message):
+    """The cursor of the candidates table moved to a row: a span (`start`, `end` into the context) or no answer."""
+
+    def __init__(self, start: int | None, end: int | None, text: str = "") -> None:
+        super().__init__()
+        self.start = start
+        self.end = end
+        self.text = text
+
+    @property
+    def is_span(self) -> bool:
+        return self.start is not None and self.end is not None
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """One question put to the engine: `serial` tells a fresh answer from a stale one."""
+
+    serial: int
+    question: str
+    context: str
+    top_k: int
+
+
+class AnswerReady(Message):
+    """A worker answered `request` (an `qa_tui.engine.Answer`) in `latency` seconds."""
+
+    def __init__(self, request: AskRequest, answer: Any, latency: float) -> None:
+        super().__init__()
+        self.request = request
+        self.answer = answer
+        self.latency = latency
+
+
+class AnswerFailed(Message):
+    """A worker could not answer `request`."""
+
+    def __init__(self, request: AskRequest, error: str) -> None:
+        super().__init__()
+        self.request = request
+        self.error = error
+
+
+class ModelLoaded(Message):
+    """The model worker finished loading `engine` (load number `serial`)."""
+
+    def __init__(self, serial: int, engine: Any) -> None:
+        super().__init__()
+        self.serial = serial
+        self.engine = engine
+
+
+class ModelLoadFailed(Message):
+    """The model worker could not load a model: `error` says why; `user_error` when it is the user's input."""
+
+    def __init__(self, serial: int, error: str, user_error: bool) -> None:
+        super().__init__()
+        self.serial = serial
+        self.error = error
+        self.user_error = user_error
+
+
+class LoadModelRequested(Message):
+    """Someone (the training screen, the command palette) wants this model in the workbench."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
+
+
+class ContextChosen(Message):
+    """A file was chosen as the context (a sample from the command palette): the workbench opens it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+
+class RunUpdated(Message):
+    """The training run being watched has new events (or its process ended)."""
+
+    def __init__(self, status: str, previous_status: str) -> None:
+        super().__init__()
+        self.status = status
+        self.previous_status = previous_status

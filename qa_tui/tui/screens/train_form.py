@@ -1,0 +1,91 @@
+"""The form that starts a training run: the main `qa-tui train` options, checked before anything starts."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label
+
+from qa_tui.errors import UserError
+from qa_tui.tui.runs import TrainRequest
+
+# (field, label, placeholder): blank fields are left to `qa-tui train`'s defaults.
+FIELDS = (
+    ("train_files", "Train file(s)", "SQuAD JSON / JSONL; several separated by spaces"),
+    ("dev_file", "Dev file", "optional: evaluated during training"),
+    ("output_dir", "Output dir", "where the model, checkpoints and events go"),
+    ("model", "Base model", "default: the offline MiniLM encoder"),
+    ("epochs", "Epochs", "train's default"),
+    ("max_steps", "Max steps", "overrides epochs"),
+    ("batch_size", "Batch size", "train's default"),
+    ("learning_rate", "Learning rate", "e.g. 3e-5"),
+    ("max_seq_length", "Max seq length", "e.g. 384"),
+    ("negatives", "Negatives", "0-1: questions re-paired as unanswerable"),
+    ("holdout", "Holdout", "0-1: articles held out (picks the threshold)"),
+)
+
+
+class TrainFormScreen(ModalScreen[TrainRequest | None]):
+    """Fill in the options; ctrl+s (or the Start button) checks them and starts the run, Escape cancels."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "start", "Start"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, values: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.values = {"output_dir": time.strftime("runs/run-%Y%m%d-%H%M%S"), **(values or {})}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog train-form") as box:
+            box.border_title = "New training run: qa-tui train"
+            with VerticalScroll(id="form-fields"):
+                for name, label, placeholder in FIELDS:
+                    with Horizontal(classes="field"):
+                        yield Label(label, classes="field-label")
+                        yield Input(self.values.get(name, ""), placeholder=placeholder, id=f"field-{name}", compact=True)
+                with Horizontal(classes="field"):
+                    yield Checkbox("Overwrite output dir", id="overwrite", compact=True)
+                    yield Checkbox("Resume", id="resume", compact=True)
+            yield Label("", id="form-error", classes="error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Start (ctrl+s)", variant="primary", id="start", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(f"#field-{FIELDS[0][0]}", Input).focus()
+
+    def fields(self) -> dict[str, str]:
+        return {name: self.query_one(f"#field-{name}", Input).value for name, _, _ in FIELDS}
+
+    def action_start(self) -> None:
+        try:
+            request = TrainRequest.from_fields(
+                self.fields(),
+                overwrite=self.query_one("#overwrite", Checkbox).value,
+                resume=self.query_one("#resume", Checkbox).value,
+            )
+        except UserError as exc:
+            self.query_one("#form-error", Label).update(str(exc))
+            return
+        self.dismiss(request)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "start":
+            self.action_start()
+        else:
+            self.action_cancel()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field (ctrl+s starts)."""
+        event.stop()
+        self.focus_next()

@@ -1,0 +1,165 @@
+"""The ranked candidates: one row per answer span, and the no-answer row, first when it wins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from qa_tui.tui.messages import CandidateChosen
+
+NO_ANSWER_KEY = "no-answer"
+# Widths of the fixed columns (rank, score, probability, characters); the span text gets what is left.
+FIXED_COLUMNS = (("#", "rank", 3), ("Score", "score", 7), ("Prob", "prob", 6), ("Chars", "chars", 13))
+MIN_TEXT_WIDTH = 16
+
+
+def one_line(text: str, width: int) -> str:
+    """A span as one line of at most `width` characters (newlines and runs of spaces folded)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+class CandidatesTable(DataTable):
+    """Rank, span text, score, probability and character range of each candidate.
+
+    The reader's verdict is the first row, marked ▶: the best span, or the no-answer row when its score beats the
+    best span's by more than the no-answer threshold. Moving the cursor posts `CandidateChosen`.
+    """
+
+    BORDER_TITLE = "Candidates"
+    BINDINGS = [
+        Binding("c", "copy", "Copy span", show=False, tooltip="Copy the span's text (OSC 52: works over SSH)"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._spans: dict[str, tuple[int, int, str] | None] = {}
+        self.answer: Any = None
+        self.stale = False
+        self._text_width = MIN_TEXT_WIDTH
+
+    def on_mount(self) -> None:
+        self._add_columns()
+
+    def _fit_text_width(self) -> int:
+        """The span column's width: what the fixed columns, cell padding and a scrollbar leave."""
+        fixed = sum(width for _, _, width in FIXED_COLUMNS)
+        padding = 2 * self.cell_padding * (len(FIXED_COLUMNS) + 1)
+        return max(MIN_TEXT_WIDTH, self.scrollable_content_region.width - fixed - padding - 2)
+
+    def _add_columns(self) -> None:
+        (rank, rank_key, rank_width), *numbers = FIXED_COLUMNS
+        self.add_column(rank, key=rank_key, width=rank_width)
+        self.add_column("Answer", key="text", width=self._text_width)
+        for label, key, width in numbers:
+            self.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        width = self._fit_text_width()
+        if width == self._text_width:
+            return
+        self._text_width = width
+        row = self.cursor_row
+        self.clear(columns=True)
+        self._add_columns()
+        if self.answer is not None:
+            self._fill(self.answer)
+            self.move_cursor(row=row, animate=False)
+
+    def show_answer(self, answer: Any, null_threshold: float | None = None) -> None:
+        """Fill the table from an `Answer` and put the cursor on the verdict (posting `CandidateChosen`)."""
+        self.answer = answer
+        self.stale = False
+        self._fill(answer)
+        self.border_title = self._title(answer, null_threshold)
+        self.border_subtitle = ""
+        self.move_cursor(row=0, animate=False)
+        self._post_chosen(0)
+
+    def _fill(self, answer: Any) -> None:
+        self.clear()
+        self._spans.clear()
+        no_answer_row = self._no_answer_row(answer)
+        if answer.is_impossible:
+            self._add(NO_ANSWER_KEY, no_answer_row, None)
+        for rank, span in enumerate(answer.answers, start=1):
+            verdict = rank == 1 and not answer.is_impossible
+            cells = (
+                Text(f"▶{rank}" if verdict else f" {rank}", style="bold" if verdict else ""),
+                Text(one_line(span.text, self._text_width), style="bold" if verdict else ""),
+                Text(f"{span.score:.2f}", justify="right"),
+                Text(f"{span.probability:.1%}", justify="right"),
+                Text(f"{span.start}-{span.end}", justify="right"),
+            )
+            self._add(f"span-{rank}", cells, (span.start, span.end, span.text))
+        if not answer.is_impossible:
+            self._add(NO_ANSWER_KEY, no_answer_row, None)
+
+    def _no_answer_row(self, answer: Any) -> tuple[Text, ...]:
+        wins = answer.is_impossible
+        style = "bold italic" if wins else "italic dim"
+        return (
+            Text("▶∅" if wins else " ∅", style=style),
+            Text("(no answer)" + ("  ◀ wins" if wins else ""), style=style),
+            Text(f"{answer.no_answer.score:.2f}", justify="right", style=style),
+            Text(f"{answer.no_answer.probability:.1%}", justify="right", style=style),
+            Text("-", justify="right", style=style),
+        )
+
+    @staticmethod
+    def _title(answer: Any, null_threshold: float | None) -> str:
+        if answer.is_impossible:
+            verdict = "no answer"
+        else:
+            verdict = f"“{one_line(answer.answers[0].text, 40)}”"
+        threshold = "" if null_threshold is None else f" (threshold {null_threshold:g})"
+        return f"Candidates · {verdict}{threshold}"
+
+    def _add(self, key: str, cells: tuple, span: tuple[int, int, str] | None) -> None:
+        self._spans[key] = span
+        self.add_row(*cells, key=key)
+
+    def mark_stale(self) -> None:
+        """The context changed after this answer: its character ranges no longer point at the spans."""
+        if self.answer is not None and not self.stale:
+            self.stale = True
+            self.border_subtitle = "context edited: ask again (ctrl+r)"
+
+    def clear_answer(self) -> None:
+        self.clear()
+        self._spans.clear()
+        self.answer = None
+        self.stale = False
+        self.border_title = "Candidates"
+        self.border_subtitle = ""
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._post_chosen(event.cursor_row)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self._post_chosen(event.cursor_row)
+
+    def _post_chosen(self, row: int) -> None:
+        span = self.span_at(row)
+        if span is None:
+            self.post_message(CandidateChosen(None, None))
+        else:
+            self.post_message(CandidateChosen(*span))
+
+    def span_at(self, row: int) -> tuple[int, int, str] | None:
+        """(start, end, text) of the span on `row`; None for the no-answer row or an empty table."""
+        if not 0 <= row < self.row_count:
+            return None
+        key = self.coordinate_to_cell_key((row, 0)).row_key.value
+        return self._spans.get(key)
+
+    def action_copy(self) -> None:
+        span = self.span_at(self.cursor_row)
+        if span is not None:
+            self.app.copy_to_clipboard(span[2])
+            self.notify(f"Copied “{one_line(span[2], 40)}”", timeout=2)
