@@ -225,9 +225,13 @@ def prepare_features(
             "answer_start": datasets.Sequence(datasets.Value("int64")),
         }
     )
-    examples = datasets.Dataset.from_generator(
-        train_rows, features=row_types, cache_dir=str(building / "hf-cache"), keep_in_memory=False
-    )
+    try:
+        examples = datasets.Dataset.from_generator(
+            train_rows, features=row_types, cache_dir=str(building / "hf-cache"), keep_in_memory=False
+        )
+    except ValueError:  # datasets refuses a generator that yields nothing: reported just below
+        if counts["train_examples"]:
+            raise
     for report in reports:
         log(report.summary())
     if counts["train_examples"] == 0:

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
+from transformers import DataCollatorWithPadding, Trainer
 
 from qa_tui.data.squad import read_records
 from qa_tui.engine import QAEngine
 from qa_tui.engine.device import pick_device, pick_precision
 from qa_tui.engine.model_files import base_encoder_path, resolve_model, write_model_settings
+from qa_tui.engine.windows import WindowSettings
 from qa_tui.errors import UserError
 from qa_tui.evaluation import evaluate_engine
 from qa_tui.events import EVENTS_FILE, EventWriter
@@ -56,42 +58,39 @@ class PadCollator:
     """Pads a batch to its longest feature (dynamic padding) and drops the `length` column the sampler used."""
 
     def __init__(self, tokenizer):
-        from transformers import DataCollatorWithPadding
-
         self.pad = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)
 
     def __call__(self, features):
         return self.pad([{k: v for k, v in feature.items() if k != "length"} for feature in features])
 
 
-def make_trainer_class():
-    from transformers import Trainer
+class QATrainer(Trainer):
+    """The Trainer, evaluating by SQuAD 2.0 decoding through the engine instead of its loss-only loop.
 
-    class QATrainer(Trainer):
-        """Evaluation is SQuAD 2.0 decoding through the engine, not the Trainer's loss-only loop."""
+    Every process evaluates (the held-out set is small) so that all of them agree on the best checkpoint.
+    """
 
-        eval_records: list = []
+    def __init__(self, *args, eval_records: list, windows: WindowSettings, **kwargs):
+        super().__init__(*args, eval_dataset=eval_records or None, **kwargs)
+        self.eval_records = eval_records
+        self.windows = windows
 
-        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
-            if not self.eval_records or not self.is_world_process_zero():
-                return {}
-            model = self.accelerator.unwrap_model(self.model)
-            engine = QAEngine(
-                model,
-                self.processing_class,
-                model_name="in-training",
-                device=self.args.device,
-                precision="bf16" if self.args.bf16 else "fp16" if self.args.fp16 else "fp32",
-                windows=self.windows,
-            )
-            result = evaluate_engine(engine, self.eval_records)
-            model.train()
-            metrics = {f"{metric_key_prefix}_{key}": value for key, value in result.metrics.items()}
-            self.log(metrics)
-            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
-            return metrics
-
-    return QATrainer
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+        model = self.accelerator.unwrap_model(self.model)
+        engine = QAEngine(
+            model,
+            self.processing_class,
+            model_name="in-training",
+            device=self.args.device,
+            precision="bf16" if self.args.bf16 else "fp16" if self.args.fp16 else "fp32",
+            windows=self.windows,
+        )
+        result = evaluate_engine(engine, self.eval_records)
+        model.train()
+        metrics = {f"{metric_key_prefix}_{key}": value for key, value in result.metrics.items()}
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
 
 
 def train(settings: TrainSettings, console: Console | None = None) -> dict:
@@ -127,7 +126,7 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
         tokenizer = AutoTokenizer.from_pretrained(model_name, use_fast=True)
         if events:
             events.write("start", settings=settings.to_dict(), command=settings.as_command(), output_dir=str(output_dir),
-                         resume_from=str(resume_from) if resume_from else None, max_steps=None)
+                         resume_from=str(resume_from) if resume_from else None)
         prepared = prepare_features(
             settings.train_files, tokenizer, settings.features, settings.cache_dir,
             log=lambda text: console.print(text, highlight=False) if is_main else None,
@@ -148,18 +147,16 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
                 "the best checkpoint is chosen among evaluated ones"
             )
         args = _training_arguments(settings, output_dir, precision, device, evaluate_during)
-        trainer_class = make_trainer_class()
-        trainer = trainer_class(
+        trainer = QATrainer(
             model=model,
             args=args,
             train_dataset=prepared.train,
-            eval_dataset=choice_records or None,  # read by QATrainer.evaluate through the engine
+            eval_records=choice_records,
+            windows=settings.windows,
             data_collator=PadCollator(tokenizer),
             processing_class=tokenizer,
             callbacks=[ProgressEvents(events, console if is_main else None, examples_per_step), stopper],
         )
-        trainer.eval_records = choice_records
-        trainer.windows = settings.windows
         transformers.logging.set_verbosity_error()
         train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
 
