@@ -1,8 +1,10 @@
 """Training features on disk: SQuAD records -> model windows with answer labels, as memory-mapped Arrow files.
 
-Memory stays flat however large the training file is: records stream from the reader into an Arrow table
-(`Dataset.from_generator` writes it in chunks), the tokenizer runs over it in batched `map` calls that also write to
-disk, and the Trainer reads the result memory-mapped. The result is cached under a key made of the tokenizer, the
+Memory stays flat however large the training file is: records stream from the reader, are tokenized a thousand at
+a time by the Rust tokenizer, and the labelled windows stream into an Arrow file (`Dataset.from_generator` writes it
+in chunks) that the Trainer then reads memory-mapped. (A `map` over an intermediate Arrow table of the records,
+then `save_to_disk`, reads every page of both tables back through memory maps: measured, that made peak RSS grow
+from 0.73 GB for SQuAD 1.1 to 1.53 GB for four copies of it.) The result is cached under a key made of the tokenizer, the
 window settings, the negative-sampling settings and the content of every input file, so a second run (or the one
 after `qa-tui prepare`) opens it at once.
 """
@@ -23,7 +25,7 @@ from qa_tui.data.squad import QARecord, ValidationReport, read_records
 from qa_tui.engine.windows import WindowSettings, tokenize_windows
 from qa_tui.errors import UserError
 
-FEATURES_VERSION = 1  # bump when the feature layout below changes, so old caches are not reused
+FEATURES_VERSION = 2  # bump when the feature layout below changes, so old caches are not reused
 
 
 @dataclass(frozen=True)
@@ -158,14 +160,49 @@ class PreparedData:
     summary: dict
 
 
-def _record_row(record: QARecord) -> dict:
-    return {
-        "id": record.id,
-        "question": record.question,
-        "context": record.context,
-        "answer_text": [answer["text"] for answer in record.answers],
-        "answer_start": [answer["answer_start"] for answer in record.answers],
+TOKENIZE_BATCH = 1000  # records per call to the Rust tokenizer
+
+
+def _feature_types(tokenizer):
+    """Narrow integer types: a third of the disk (and of the memory-mapped pages) that int64 would take."""
+    import datasets
+
+    types = {
+        "input_ids": datasets.Sequence(datasets.Value("int32")),
+        "attention_mask": datasets.Sequence(datasets.Value("int8")),
+        "start_positions": datasets.Value("int32"),
+        "end_positions": datasets.Value("int32"),
+        "length": datasets.Value("int32"),
     }
+    if "token_type_ids" in tokenizer.model_input_names:
+        types["token_type_ids"] = datasets.Sequence(datasets.Value("int8"))
+    return datasets.Features(types)
+
+
+def _feature_rows(records: Sequence[QARecord], tokenizer, windows: WindowSettings) -> Iterator[dict]:
+    """The labelled windows of a batch of records, one row each."""
+    if not records:
+        return
+    batch = {
+        "question": [record.question for record in records],
+        "context": [record.context for record in records],
+        "answer_text": [[answer["text"] for answer in record.answers] for record in records],
+        "answer_start": [[answer["answer_start"] for answer in record.answers] for record in records],
+    }
+    features = label_windows(batch, tokenizer, windows)
+    for row in range(len(features["input_ids"])):
+        yield {name: values[row] for name, values in features.items()}
+
+
+def _open_features(directory: Path):
+    """The features' Arrow files, memory-mapped, as one dataset."""
+    import datasets
+
+    files = sorted(directory.glob("features-*.arrow"))
+    if not files:
+        raise FileNotFoundError(f"no feature files in {directory}")
+    parts = [datasets.Dataset.from_file(str(path)) for path in files]
+    return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
 
 
 def prepare_features(
@@ -191,7 +228,7 @@ def prepare_features(
     if summary_file.is_file():
         try:
             summary = json.loads(summary_file.read_text())
-            train = datasets.load_from_disk(str(directory / "train"))
+            train = _open_features(directory / "train")
             holdout = directory / "holdout.json"
             log(f"reusing cached features {directory}")
             return PreparedData(directory, train, holdout if holdout.is_file() else None, summary)
@@ -206,7 +243,8 @@ def prepare_features(
     holdout_records: list[QARecord] = []
     counts = {"train_examples": 0, "train_unanswerable": 0, "holdout_examples": 0}
 
-    def train_rows():
+    def feature_rows():
+        pending: list[QARecord] = []
         for is_holdout, record in split_examples(paths, settings, reports):
             if is_holdout:
                 holdout_records.append(record)
@@ -214,20 +252,15 @@ def prepare_features(
                 continue
             counts["train_examples"] += 1
             counts["train_unanswerable"] += record.is_impossible
-            yield _record_row(record)
+            pending.append(record)
+            if len(pending) == TOKENIZE_BATCH:
+                yield from _feature_rows(pending, tokenizer, settings.windows)
+                pending = []
+        yield from _feature_rows(pending, tokenizer, settings.windows)
 
-    row_types = datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "question": datasets.Value("string"),
-            "context": datasets.Value("string"),
-            "answer_text": datasets.Sequence(datasets.Value("string")),
-            "answer_start": datasets.Sequence(datasets.Value("int64")),
-        }
-    )
     try:
-        examples = datasets.Dataset.from_generator(
-            train_rows, features=row_types, cache_dir=str(building / "hf-cache"), keep_in_memory=False
+        generated = datasets.Dataset.from_generator(
+            feature_rows, features=_feature_types(tokenizer), cache_dir=str(building / "hf-cache")
         )
     except ValueError:  # datasets refuses a generator that yields nothing: reported just below
         if counts["train_examples"]:
@@ -238,28 +271,21 @@ def prepare_features(
         shutil.rmtree(building, ignore_errors=True)
         reasons = "; ".join(report.summary() for report in reports)
         raise UserError(f"no training examples are left after validation and the holdout split ({reasons})")
-    features = examples.map(
-        label_windows,
-        batched=True,
-        batch_size=1000,
-        remove_columns=examples.column_names,
-        fn_kwargs={"tokenizer": tokenizer, "windows": settings.windows},
-        cache_file_name=str(building / "hf-cache" / "features.arrow"),
-        desc="tokenizing",
-    )
-    features.save_to_disk(str(building / "train"))
+    (building / "train").mkdir()
+    for index, cache_file in enumerate(generated.cache_files):
+        os.replace(cache_file["filename"], building / "train" / f"features-{index:05d}.arrow")
     holdout_file = None
     if holdout_records:
         holdout_file = building / "holdout.json"
         write_squad_v2(holdout_file, holdout_records)
     summary = {
         **counts,
-        "train_features": len(features),
+        "train_features": len(generated),
         "files": [report.to_dict() for report in reports],
         "settings": asdict(settings),
     }
     (building / "summary.json").write_text(json.dumps(summary, indent=2))
     shutil.rmtree(building / "hf-cache", ignore_errors=True)
     os.replace(building, directory)
-    train = datasets.load_from_disk(str(directory / "train"))
+    train = _open_features(directory / "train")
     return PreparedData(directory, train, directory / "holdout.json" if holdout_file else None, summary)
