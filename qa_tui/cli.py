@@ -114,7 +114,9 @@ def ask(
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
     max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per model window."),
     doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Windows per forward pass."),
+    batch_size: Optional[int] = typer.Option(
+        None, "--batch-size", help="Windows per forward pass. Default: 8 on a CPU, 32 on a GPU."
+    ),
     docs: Optional[List[str]] = typer.Option(
         None, "--docs", help="Folders and files (txt, md, pdf) to find the answer in; replaces --context."
     ),
@@ -330,7 +332,9 @@ def evaluate(
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
     max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per model window."),
     doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Windows per forward pass."),
+    batch_size: Optional[int] = typer.Option(
+        None, "--batch-size", help="Windows per forward pass. Default: 8 on a CPU, 32 on a GPU."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
 ):
     """Evaluate a model with the official SQuAD 2.0 metrics; write predictions, n-best lists, null odds."""
