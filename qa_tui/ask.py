@@ -105,7 +105,7 @@ def answer_questions_file(
     good = [line for line in lines if line.error is None]
     for line in lines:
         if line.error is not None:
-            err_console.print(f"{path}:{line.number}: {line.error}", style="red", highlight=False)
+            err_console.print(f"{path}:{line.number}: {line.error}", style="red", highlight=False, soft_wrap=True)
     with Progress(
         TextColumn("answering"),
         BarColumn(),
@@ -113,6 +113,7 @@ def answer_questions_file(
         TimeRemainingColumn(),
         console=err_console,
         transient=True,
+        disable=not err_console.is_terminal,  # piped or redirected stderr: no bar, no stray blank line
     ) as progress:
         task = progress.add_task("answering", total=len(good))
         answers = engine.answer_batch(

@@ -99,8 +99,7 @@ def _window_candidates(window: Window, n_best: int, max_answer_tokens: int):
     mask = np.asarray(window.context_mask[:n], dtype=bool)
     context_tokens = np.flatnonzero(mask)
     if context_tokens.size == 0:
-        empty = np.empty(0)
-        return empty, empty.astype(int), empty.astype(int)
+        return np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     start_logits = np.asarray(window.start_logits[:n], dtype=np.float64)[context_tokens]
     end_logits = np.asarray(window.end_logits[:n], dtype=np.float64)[context_tokens]
     k = min(n_best, context_tokens.size)
@@ -109,7 +108,7 @@ def _window_candidates(window: Window, n_best: int, max_answer_tokens: int):
     start_tokens = context_tokens[best_starts]
     end_tokens = context_tokens[best_ends]
     length = end_tokens[None, :] - start_tokens[:, None]
-    offsets = np.asarray(window.offsets)
+    offsets = np.asarray(window.offsets, dtype=np.int64)
     char_starts = offsets[start_tokens, 0][:, None].repeat(k, axis=1)
     char_ends = offsets[end_tokens, 1][None, :].repeat(k, axis=0)
     valid = (length >= 0) & (length < max_answer_tokens) & (char_ends > char_starts)
@@ -138,28 +137,35 @@ def decode_spans(
     if not windows:
         raise ValueError("decode_spans needs at least one window")
     null_score = min(window.null_score for window in windows)
+    scores, char_starts, char_ends = (
+        np.concatenate(parts)
+        for parts in zip(*(_window_candidates(window, n_best, max_answer_tokens) for window in windows))
+    )
+    # One candidate per character range (overlapping windows see the same span): the best-scored one.
+    by_range = np.lexsort((-scores, char_ends, char_starts))
+    first = np.ones(by_range.size, dtype=bool)
+    first[1:] = (np.diff(char_starts[by_range]) != 0) | (np.diff(char_ends[by_range]) != 0)
+    unique = by_range[first]
+    scores, char_starts, char_ends = scores[unique], char_starts[unique], char_ends[unique]
 
-    best_by_range: dict[tuple[int, int], float] = {}
-    for window in windows:
-        scores, char_starts, char_ends = _window_candidates(window, n_best, max_answer_tokens)
-        for score, char_start, char_end in zip(scores.tolist(), char_starts.tolist(), char_ends.tolist()):
-            key = (char_start, char_end)
-            if score > best_by_range.get(key, -np.inf):
-                best_by_range[key] = score
-
-    ranked = sorted(best_by_range.items(), key=lambda item: (-item[1], item[0]))
-    all_scores = np.array([score for _, score in ranked] + [null_score])
+    all_scores = np.append(scores, null_score)
     probabilities = np.exp(all_scores - all_scores.max())
     probabilities /= probabilities.sum()
+    ranked = np.lexsort((char_ends, char_starts, -scores))[:top_k]  # best score first; ties by position
     spans = [
         Span(
             text=context[char_start:char_end],
             start=char_start,
             end=char_end,
             score=score,
-            probability=float(probabilities[rank]),
+            probability=probability,
         )
-        for rank, ((char_start, char_end), score) in enumerate(ranked[:top_k])
+        for char_start, char_end, score, probability in zip(
+            char_starts[ranked].tolist(),
+            char_ends[ranked].tolist(),
+            scores[ranked].tolist(),
+            probabilities[ranked].tolist(),
+        )
     ]
     no_answer = NoAnswer(score=null_score, probability=float(probabilities[-1]))
     is_impossible = not spans or (null_score - spans[0].score) > null_threshold

@@ -50,7 +50,37 @@ def resolve_model(model: str | os.PathLike | None) -> str:
         return str(path)
     if _looks_like_path(name):
         raise UserError(f"--model {model}: no such directory")
+    problem = _hub_problem(name)
+    if problem:
+        raise UserError(f"--model {model}: no such directory, and {problem}")
     return name
+
+
+def _hub_problem(repo_id: str) -> str | None:
+    """Why `repo_id` cannot be fetched from the Hugging Face hub, or None when it may be (checked fast).
+
+    Without this, transformers retries an unreachable hub for tens of seconds before failing.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    try:
+        if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+            return None  # in the local cache: loadable offline
+    except Exception:  # an invalid repo id (spaces, bad characters...)
+        return "it is not a valid Hugging Face hub id either"
+    if constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return "it is not in the local Hugging Face cache (offline mode is on)"
+    if any(os.environ.get(var) for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return None  # behind a proxy a direct probe proves nothing: let transformers try
+    endpoint = urlparse(constants.ENDPOINT)
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=5).close()
+    except OSError:
+        return f"the Hugging Face hub ({endpoint.hostname}) cannot be reached to fetch it as a hub id"
+    return None
 
 
 def read_model_settings(model_dir: str) -> dict:
