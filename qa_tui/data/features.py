@@ -286,6 +286,11 @@ def prepare_features(
     }
     (building / "summary.json").write_text(json.dumps(summary, indent=2))
     shutil.rmtree(building / "hf-cache", ignore_errors=True)
-    os.replace(building, directory)
+    try:
+        os.replace(building, directory)
+    except OSError:  # another process (a torchrun rank, a second user) finished the same features first
+        if not (directory / "summary.json").is_file():
+            raise
+        shutil.rmtree(building, ignore_errors=True)
     train = _open_features(directory / "train")
     return PreparedData(directory, train, directory / "holdout.json" if holdout_file else None, summary)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
-from transformers import DataCollatorWithPadding, Trainer
+from transformers import DataCollatorWithPadding, PrinterCallback, Trainer
 
 from qa_tui.data.squad import read_records
 from qa_tui.engine import QAEngine
@@ -101,6 +101,12 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
     from qa_tui.data.features import prepare_features
 
     console = console or Console(stderr=True)
+
+    def say(text: str, style: str | None = None) -> None:
+        """One message on stderr, never wrapped (paths stay whole for the people and scripts that read them)."""
+        if is_main:
+            console.print(text, style=style, highlight=False, soft_wrap=True)
+
     is_main = _rank() == 0
     output_dir = Path(settings.output_dir)
     settings.windows.check()
@@ -115,9 +121,9 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
 
     resume_from = None
     if settings.resume:
-        resume_from = latest_good_checkpoint(output_dir, warn=lambda text: console.print(text, style="yellow"))
+        resume_from = latest_good_checkpoint(output_dir, warn=lambda text: say(text, "yellow"))
         if resume_from is None and is_main:
-            console.print(f"no checkpoint to resume from in {output_dir}: starting from the beginning")
+            say(f"no checkpoint to resume from in {output_dir}: starting from the beginning")
 
     events = EventWriter(output_dir / EVENTS_FILE) if is_main else None
     started = time.monotonic()
@@ -129,13 +135,12 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
                          resume_from=str(resume_from) if resume_from else None)
         prepared = prepare_features(
             settings.train_files, tokenizer, settings.features, settings.cache_dir,
-            log=lambda text: console.print(text, highlight=False) if is_main else None,
+            log=say,
         )
         holdout_records = load_eval_records(str(prepared.holdout_file) if prepared.holdout_file else None)
         dev_records = load_eval_records(settings.dev_file)
         if settings.dev_file and not any(not record.is_impossible for record in dev_records):
-            console.print(f"{settings.dev_file}: no answerable questions; HasAns metrics will be absent",
-                          style="yellow")
+            say(f"{settings.dev_file}: no answerable questions; HasAns metrics will be absent", "yellow")
         choice_records = holdout_records[: settings.eval_limit] if holdout_records else []
 
         model = AutoModelForQuestionAnswering.from_pretrained(model_name)
@@ -157,6 +162,7 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             processing_class=tokenizer,
             callbacks=[ProgressEvents(events, console if is_main else None, examples_per_step), stopper],
         )
+        trainer.remove_callback(PrinterCallback)  # progress goes to events.jsonl and the progress bar instead
         transformers.logging.set_verbosity_error()
         train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
 
@@ -164,7 +170,7 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             if events:
                 events.write("stopped", step=trainer.state.global_step, reason=stopper.reason,
                              checkpoint=f"{output_dir}/checkpoint-{trainer.state.global_step}")
-            console.print(f"stopped by {stopper.reason} at step {trainer.state.global_step}; "
+            say(f"stopped by {stopper.reason} at step {trainer.state.global_step}; "
                           "run again with --resume to go on")
             return {"stopped": True, "step": trainer.state.global_step}
         if not trainer.is_world_process_zero():
