@@ -173,3 +173,17 @@ def test_torchrun_two_processes_write_one_model(tiny_model_dir, tmp_path):
     ends = [event for event in events_of(out) if event["event"] == "end"]
     assert len(starts) == 1 and len(ends) == 1, "only the main process writes events"
     assert ends[0]["train"]["steps"] == 3
+
+
+def test_a_dev_file_without_answerable_questions_is_scored_with_a_warning(tiny_model_dir, tmp_path):
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text(json.dumps({"id": "u1", "context": "Nothing to see here.", "question": "Who won?", "answers": []}) + "\n")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, train_args(tiny_model_dir, out, tmp_path / "cache", "--max-steps", "2", "--save-steps", "100",
+                        "--eval-steps", "0", "--dev-file", str(dev))
+    )
+    assert result.exit_code == 0, result.output
+    assert "no answerable questions" in result.output
+    dev_metrics = json.loads((out / "metrics.json").read_text())["dev"]
+    assert dev_metrics["total"] == 1 and dev_metrics["HasAns_total"] == 0 and dev_metrics["NoAns_total"] == 1

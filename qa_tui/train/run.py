@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
 import time
 from pathlib import Path
 
@@ -52,6 +53,15 @@ def load_eval_records(path: str | None, limit: int | None = None) -> list:
         if limit and len(records) >= limit:
             break
     return records
+
+
+def sample_records(records: list, limit: int, seed: int) -> list:
+    """At most `limit` records drawn evenly from the whole list, in their order: the held-out file lists each
+    article's questions before its negatives, so its head alone would hold no unanswerable question."""
+    if len(records) <= limit:
+        return records
+    chosen = sorted(random.Random(seed).sample(range(len(records)), limit))
+    return [records[index] for index in chosen]
 
 
 class PadCollator:
@@ -141,7 +151,7 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
         dev_records = load_eval_records(settings.dev_file)
         if settings.dev_file and not any(not record.is_impossible for record in dev_records):
             say(f"{settings.dev_file}: no answerable questions; HasAns metrics will be absent", "yellow")
-        choice_records = holdout_records[: settings.eval_limit] if holdout_records else []
+        choice_records = sample_records(holdout_records, settings.eval_limit, settings.seed)
 
         model = AutoModelForQuestionAnswering.from_pretrained(model_name)
         examples_per_step = settings.batch_size * settings.grad_accum * int(os.environ.get("WORLD_SIZE", "1"))
