@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from qa_tui.tui.messages import ContextChosen
+from qa_tui.tui.messages import ContextChosen, CorpusChosen
 from qa_tui.tui.runs import find_models
 from qa_tui.tui.samples import sample_files, sample_title
 from qa_tui.tui.screens.prompt import PromptScreen, check_float_or_blank, check_int
@@ -20,6 +20,13 @@ from qa_tui.tui.screens.prompt import PromptScreen, check_float_or_blank, check_
 Command = tuple[str, str, Callable[[], object]]
 
 TOP_K_CHOICES = (1, 3, 5, 10, 20)
+RETRIEVER_HELP = {
+    "hybrid": "BM25 + MiniLM embeddings, fused (the default; embeds the corpus once)",
+    "bm25": "Word matching only: fast to index",
+    "dense": "MiniLM embeddings only",
+    "whole": "No search: read every file whole (one long paper)",
+}
+PASSAGE_CHOICES = (3, 5, 10, 20)
 MAX_TOP_K = 100
 
 
@@ -103,6 +110,17 @@ def settings_commands(app, screen) -> list[Command]:
         ("Screen: workbench", "Ask questions", partial(app.switch_mode, "workbench")),
     ]
     if isinstance(screen, WorkbenchScreen):
+        commands += [
+            ("Open folder as corpus…", "Ask all the files of a folder at once (F3)", screen.action_open_corpus),
+            *[(f"Corpus: retriever {name}", help_text, partial(app.update_settings, retriever=name))
+              for name, help_text in RETRIEVER_HELP.items()],
+            *[(f"Corpus: read {k} passages", f"Read the {k} best passages per question",
+               partial(app.update_settings, passages=k)) for k in PASSAGE_CHOICES],
+        ]
+        if screen.corpus is not None:
+            commands.append(("Corpus: close", "Back to asking about one context", screen.leave_corpus))
+            commands.append(("Corpus: reindex", "Open the corpus folder again (indexes changed files)",
+                             partial(screen.post_message, CorpusChosen(screen.corpus_path))))
         commands += [
             (f"Sample: {sample_title(path)}", f"Open {path.name} as the context",
              partial(screen.post_message, ContextChosen(path)))

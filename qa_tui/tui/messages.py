@@ -24,11 +24,12 @@ class QuestionAsked(Message):
 class CandidateChosen(Message):
     """The cursor of the candidates table moved to a row: a span (`start`, `end` into the context) or no answer."""
 
-    def __init__(self, start: int | None, end: int | None, text: str = "") -> None:
+    def __init__(self, start: int | None, end: int | None, text: str = "", source: str = "") -> None:
         super().__init__()
         self.start = start
         self.end = end
         self.text = text
+        self.source = source  # corpus mode: the file the offsets point into
 
     @property
     def is_span(self) -> bool:
@@ -37,12 +38,18 @@ class CandidateChosen(Message):
 
 @dataclass(frozen=True)
 class AskRequest:
-    """One question put to the engine: `serial` tells a fresh answer from a stale one."""
+    """One question put to the engine: `serial` tells a fresh answer from a stale one.
+
+    In corpus mode `corpus` is the `CorpusIndex` asked (and `context` is empty); `retriever` and `passages` say how.
+    """
 
     serial: int
     question: str
     context: str
     top_k: int
+    corpus: Any = None
+    retriever: str = "hybrid"
+    passages: int = 5
 
 
 class AnswerReady(Message):
@@ -106,3 +113,32 @@ class RunUpdated(Message):
         super().__init__()
         self.status = status
         self.previous_status = previous_status
+
+
+class CorpusChosen(Message):
+    """A folder was chosen to be searched as a corpus (from the open dialog or the command palette)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+
+class CorpusReady(Message):
+    """The indexing worker opened `index` (a `CorpusIndex`) for the folder `path` (open number `serial`)."""
+
+    def __init__(self, serial: int, path: Path, index: Any, notes: list[str]) -> None:
+        super().__init__()
+        self.serial = serial
+        self.path = path
+        self.index = index
+        self.notes = notes
+
+
+class CorpusFailed(Message):
+    """The indexing worker could not open the folder `path` as a corpus: `error` says why."""
+
+    def __init__(self, serial: int, path: Path, error: str) -> None:
+        super().__init__()
+        self.serial = serial
+        self.path = path
+        self.error = error

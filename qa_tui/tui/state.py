@@ -12,6 +12,8 @@ class Settings:
     """What the user chose on the command line or in the command palette.
 
     `model` None means the bundled default model; `null_threshold` None means the threshold saved with the model.
+    Corpus mode: `retriever` (hybrid, bm25, dense or whole), `passages` read per question, and `index_dir`, where
+    corpus indexes are cached (None: the per-user cache folder).
     """
 
     model: str | None = None
@@ -19,6 +21,9 @@ class Settings:
     null_threshold: float | None = None
     device: str = "auto"
     precision: str = "auto"
+    retriever: str = "hybrid"
+    passages: int = 5
+    index_dir: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from qa_tui.tui.messages import (
     AskRequest,
     CandidateChosen,
     ContextChosen,
+    CorpusChosen,
+    CorpusFailed,
+    CorpusReady,
     QuestionAsked,
 )
 from qa_tui.tui.samples import sample_files, sample_title
@@ -36,6 +39,8 @@ class WorkbenchScreen(Screen):
         Binding("ctrl+o", "open_file", "Open", tooltip="Open a text file as the context (type a path or browse)"),
         Binding("f2", "samples", "Samples", tooltip="Choose one of the sample contexts"),
         Binding("ctrl+n", "next_sample", "Next sample", show=False, tooltip="Open the next sample context"),
+        Binding("f3", "open_corpus", "Corpus", show=False,
+                tooltip="Open a folder as a corpus: ask all its files at once (ctrl+o or F2 goes back to one file)"),
         Binding("ctrl+r", "ask_again", "Ask again", tooltip="Ask the last question again (after editing the context)"),
         Binding("ctrl+l", "focus_question", "Question", show=False, tooltip="Go to the question input"),
         Binding("ctrl+g", "focus_candidates", "Candidates", show=False, tooltip="Go to the candidates table"),
@@ -47,6 +52,10 @@ class WorkbenchScreen(Screen):
         self._answered: AskRequest | None = None
         self._pending: str | None = None  # a question asked while the model was loading
         self._last_question: str | None = None
+        self.corpus = None  # corpus mode: the CorpusIndex asked instead of the context pane
+        self.corpus_path: Path | None = None
+        self._corpus_serial = 0  # the newest folder opened: an older indexing run that finishes late is dropped
+        self._shown_source = ""  # corpus mode: the file the context pane shows
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -81,6 +90,7 @@ class WorkbenchScreen(Screen):
         except Exception as exc:  # anything else the file system throws: still no crash
             self.notify(f"{path}: {exc}", title="Cannot open the file", severity="error")
             return False
+        self.leave_corpus(quiet=True)
         self.query_one(ContextPane).show_text(text, path.name)
         self.query_one(CandidatesTable).clear_answer()
         self._answered = None
@@ -126,6 +136,8 @@ class WorkbenchScreen(Screen):
     @on(TextArea.Changed, "#context")
     def _context_edited(self) -> None:
         answered = self._answered
+        if self.corpus is not None or (answered is not None and answered.corpus is not None):
+            return  # corpus mode: the pane shows (read-only) the file of the chosen answer
         if answered is not None and self.query_one(ContextPane).text != answered.context:
             self.query_one(CandidatesTable).mark_stale()
 
@@ -144,8 +156,8 @@ class WorkbenchScreen(Screen):
     def ask(self, question: str) -> None:
         """Answer `question` over the context pane's text in a worker; a newer question supersedes it."""
         self._last_question = question
-        context = self.query_one(ContextPane).text
-        if not context.strip():
+        context = self.query_one(ContextPane).text if self.corpus is None else ""
+        if self.corpus is None and not context.strip():
             self.notify("The context is empty: type one, open a file (ctrl+o) or a sample (F2).", severity="warning")
             return
         state: ModelState = self.app.model_state
@@ -159,8 +171,10 @@ class WorkbenchScreen(Screen):
             self.notify(f"{why}\n{NO_MODEL_HINT}", title="No model", severity="error")
             return
         self._serial += 1
-        request = AskRequest(self._serial, question, context, self.app.settings.top_k)
-        self.query_one(StatusBar).busy = "answering…"
+        settings: Settings = self.app.settings
+        request = AskRequest(self._serial, question, context, settings.top_k, corpus=self.corpus,
+                             retriever=settings.retriever, passages=settings.passages)
+        self.query_one(StatusBar).busy = "searching and reading…" if self.corpus is not None else "answering…"
         self.query_one(CandidatesTable).loading = True
         self._answer(engine, request)
 
@@ -171,7 +185,13 @@ class WorkbenchScreen(Screen):
         clock = self.app.clock
         started = clock()
         try:
-            answer = engine.answer(request.question, request.context, top_k=request.top_k)
+            if request.corpus is not None:
+                from qa_tui.retrieval import CorpusReader
+
+                reader = CorpusReader(engine, request.corpus, retriever=request.retriever)
+                answer = reader.answer(request.question, k=request.passages, top_k=request.top_k)
+            else:
+                answer = engine.answer(request.question, request.context, top_k=request.top_k)
         except Exception as exc:  # a UserError (empty input) or a model failure: a notification, not a crash
             if not worker.is_cancelled:
                 self.post_message(AnswerFailed(request, str(exc) or type(exc).__name__))
@@ -190,7 +210,7 @@ class WorkbenchScreen(Screen):
         status.busy = ""
         status.latency = message.latency
         table.show_answer(message.answer, self.app.model_state.null_threshold)
-        if self.query_one(ContextPane).text != message.request.context:
+        if message.request.corpus is None and self.query_one(ContextPane).text != message.request.context:
             table.mark_stale()
 
     @on(AnswerFailed)
@@ -206,10 +226,128 @@ class WorkbenchScreen(Screen):
         pane = self.query_one(ContextPane)
         if self.query_one(CandidatesTable).stale:
             return
+        if message.source and self.corpus is not None:
+            self._show_document(message.source)
         if message.is_span:
             pane.highlight_span(message.start, message.end)
         else:
             pane.clear_highlight()
+
+    # --- corpus mode: a folder of files asked at once ---------------------------------------------------------
+
+    def action_open_corpus(self) -> None:
+        from qa_tui.tui.screens.file_open import FileOpenScreen
+
+        dialog = FileOpenScreen("Open a folder as a corpus", directories=True)
+        self.app.push_screen(dialog, self._corpus_dialog_closed)
+
+    def _corpus_dialog_closed(self, path: Path | None) -> None:
+        if path is not None:
+            self.open_corpus(path)
+
+    @on(CorpusChosen)
+    def _corpus_chosen(self, message: CorpusChosen) -> None:
+        self.open_corpus(message.path)
+
+    def open_corpus(self, path: Path) -> None:
+        """Index the folder `path` in a worker (slow the first time); `CorpusReady` switches to corpus mode."""
+        self._corpus_serial += 1
+        settings: Settings = self.app.settings
+        # "whole" reads documents without searching them: the BM25 index (cheap) is all it needs opened.
+        retriever = settings.retriever if settings.retriever in ("bm25", "dense", "hybrid") else "bm25"
+        self.query_one(StatusBar).busy = f"indexing {path.name or path}…"
+        self._index_corpus(self._corpus_serial, path, retriever, settings.index_dir, settings.device)
+
+    @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
+    def _index_corpus(self, serial: int, path: Path, retriever: str, index_dir: str | None, device: str) -> None:
+        """Runs in a thread: opens (builds or refreshes) the cached index; any failure becomes `CorpusFailed`."""
+        from qa_tui.retrieval import CorpusIndex
+
+        notes: list[str] = []
+        try:
+            index = CorpusIndex.open([path], index_dir, retriever=retriever, device=device, note=notes.append)
+        except UserError as exc:
+            self.post_message(CorpusFailed(serial, path, str(exc)))
+        except Exception as exc:  # the file system, the embedding model: still no crash
+            self.post_message(CorpusFailed(serial, path, f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(CorpusReady(serial, path, index, notes))
+
+    @on(CorpusReady)
+    def _corpus_ready(self, message: CorpusReady) -> None:
+        if message.serial != self._corpus_serial:
+            return
+        index = message.index
+        self.corpus, self.corpus_path = index, message.path
+        self._serial += 1  # an answer still coming for the single context is dropped
+        self._answered = None
+        self._shown_source = ""
+        files = len(index.documents)
+        table = self.query_one(CandidatesTable)
+        table.loading = False
+        table.set_show_sources(True)
+        pane = self.query_one(ContextPane)
+        pane.read_only = True
+        pane.add_class("corpus")
+        pane.show_text("")
+        pane.border_title = f"Context · corpus {self._corpus_name()}: ask a question, choose an answer to see its file"
+        status = self.query_one(StatusBar)
+        status.busy = ""
+        status.corpus = f"corpus: {files} file{'s' if files != 1 else ''}"
+        skipped = len(index.skipped)
+        detail = f", {skipped} skipped" if skipped else ""
+        self.notify(f"{files} file{'s' if files != 1 else ''} indexed{detail}. Ask a question: answers come from all "
+                    f"of them. ctrl+o opens one file again.", title=f"Corpus ready: {message.path.name}")
+        for note in message.notes:
+            self.notify(note, title="Corpus index", severity="warning")
+        self.query_one(QuestionInput).focus()
+
+    @on(CorpusFailed)
+    def _corpus_failed(self, message: CorpusFailed) -> None:
+        if message.serial != self._corpus_serial:
+            return
+        self.query_one(StatusBar).busy = ""
+        self.notify(message.error, title="Cannot open the folder as a corpus", severity="error")
+
+    def _show_document(self, source: str) -> None:
+        """Corpus mode: put the file `source` in the context pane (the text the answer offsets point into)."""
+        if source == self._shown_source:
+            return
+        try:
+            text = self.corpus.document_text(source)
+        except KeyError:
+            self.notify(f"{source} is not in the corpus any more.", severity="warning")
+            return
+        self._shown_source = source
+        pane = self.query_one(ContextPane)
+        pane.show_text(text, Path(source).name)
+        pane.border_title = f"Context · {pane.source} · corpus {self._corpus_name()}"
+
+    def _corpus_name(self) -> str:
+        path = self.corpus_path
+        return "" if path is None else (path.name or str(path))
+
+    def leave_corpus(self, quiet: bool = False) -> None:
+        """Back to one context (opening a file does it too); the pane keeps the file it shows, editable again."""
+        self._corpus_serial += 1  # an indexing run still going is dropped when it ends
+        if self.corpus is None:
+            return
+        self.corpus = self.corpus_path = None
+        self._shown_source = ""
+        self._serial += 1
+        self._answered = None
+        pane = self.query_one(ContextPane)
+        pane.read_only = False
+        pane.remove_class("corpus")
+        pane.border_title = f"Context · {pane.source}" if pane.source else "Context"
+        table = self.query_one(CandidatesTable)
+        table.loading = False
+        table.set_show_sources(False)
+        status = self.query_one(StatusBar)
+        status.corpus = ""
+        status.busy = ""
+        if not quiet:
+            self.notify("Back to one context: questions are asked about the context pane.", title="Corpus closed")
 
     # --- the model and settings ------------------------------------------------------------------------------
 
@@ -223,6 +361,8 @@ class WorkbenchScreen(Screen):
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         changed = old.top_k != new.top_k or old.null_threshold != new.null_threshold
+        if self.corpus is not None:
+            changed = changed or old.retriever != new.retriever or old.passages != new.passages
         if changed and self._answered is not None and self.app.model_state.status == "ready":
             self.ask(self._answered.question)
 

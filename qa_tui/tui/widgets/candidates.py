@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -14,6 +15,7 @@ NO_ANSWER_KEY = "no-answer"
 # Widths of the fixed columns (rank, score, probability, characters); the span text gets what is left.
 FIXED_COLUMNS = (("#", "rank", 3), ("Score", "score", 7), ("Prob", "prob", 6), ("Chars", "chars", 13))
 MIN_TEXT_WIDTH = 16
+SOURCE_COLUMN = ("Source", "source", 14)  # corpus mode only: the file each span comes from
 
 
 def one_line(text: str, width: int) -> str:
@@ -27,6 +29,7 @@ class CandidatesTable(DataTable):
 
     The reader's verdict is the first row, marked ▶: the best span, or the no-answer row when its score beats the
     best span's by more than the no-answer threshold. Moving the cursor posts `CandidateChosen`.
+    With `show_sources` (corpus mode) a Source column names each span's file, and `CandidateChosen` carries it.
     """
 
     BORDER_TITLE = "Candidates"
@@ -37,6 +40,8 @@ class CandidatesTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._spans: dict[str, tuple[int, int, str] | None] = {}
+        self._sources: dict[str, str] = {}
+        self.show_sources = False
         self.answer: Any = None
         self.stale = False
         self._text_width = MIN_TEXT_WIDTH
@@ -44,22 +49,37 @@ class CandidatesTable(DataTable):
     def on_mount(self) -> None:
         self._add_columns()
 
+    def _fixed_columns(self) -> tuple[tuple[str, str, int], ...]:
+        return FIXED_COLUMNS + ((SOURCE_COLUMN,) if self.show_sources else ())
+
     def _fit_text_width(self) -> int:
         """The span column's width: what the fixed columns, cell padding and a scrollbar leave."""
-        fixed = sum(width for _, _, width in FIXED_COLUMNS)
-        padding = 2 * self.cell_padding * (len(FIXED_COLUMNS) + 1)
+        columns = self._fixed_columns()
+        fixed = sum(width for _, _, width in columns)
+        padding = 2 * self.cell_padding * (len(columns) + 1)
         return max(MIN_TEXT_WIDTH, self.scrollable_content_region.width - fixed - padding - 2)
 
     def _add_columns(self) -> None:
-        (rank, rank_key, rank_width), *numbers = FIXED_COLUMNS
+        (rank, rank_key, rank_width), *numbers = self._fixed_columns()
         self.add_column(rank, key=rank_key, width=rank_width)
         self.add_column("Answer", key="text", width=self._text_width)
         for label, key, width in numbers:
             self.add_column(label, key=key, width=width)
 
+    def set_show_sources(self, show: bool) -> None:
+        """Corpus mode on or off: add or drop the Source column (and forget the answer shown)."""
+        if show == self.show_sources:
+            return
+        self.show_sources = show
+        self.clear_answer()
+        self._rebuild_columns(force=True)
+
     def on_resize(self) -> None:
+        self._rebuild_columns()
+
+    def _rebuild_columns(self, force: bool = False) -> None:
         width = self._fit_text_width()
-        if width == self._text_width:
+        if width == self._text_width and not force:
             return
         self._text_width = width
         row = self.cursor_row
@@ -82,6 +102,7 @@ class CandidatesTable(DataTable):
     def _fill(self, answer: Any) -> None:
         self.clear()
         self._spans.clear()
+        self._sources.clear()
         no_answer_row = self._no_answer_row(answer)
         if answer.is_impossible:
             self._add(NO_ANSWER_KEY, no_answer_row, None)
@@ -94,6 +115,10 @@ class CandidatesTable(DataTable):
                 Text(f"{span.probability:.1%}", justify="right"),
                 Text(f"{span.start}-{span.end}", justify="right"),
             )
+            source = getattr(span, "source", "")
+            if self.show_sources:
+                cells += (Text(one_line(Path(source).name, SOURCE_COLUMN[2]), style="italic"),)
+            self._sources[f"span-{rank}"] = source
             self._add(f"span-{rank}", cells, (span.start, span.end, span.text))
         if not answer.is_impossible:
             self._add(NO_ANSWER_KEY, no_answer_row, None)
@@ -107,7 +132,7 @@ class CandidatesTable(DataTable):
             Text(f"{answer.no_answer.score:.2f}", justify="right", style=style),
             Text(f"{answer.no_answer.probability:.1%}", justify="right", style=style),
             Text("-", justify="right", style=style),
-        )
+        ) + ((Text(""),) if self.show_sources else ())
 
     @staticmethod
     def _title(answer: Any, null_threshold: float | None) -> str:
@@ -131,6 +156,7 @@ class CandidatesTable(DataTable):
     def clear_answer(self) -> None:
         self.clear()
         self._spans.clear()
+        self._sources.clear()
         self.answer = None
         self.stale = False
         self.border_title = "Candidates"
@@ -149,7 +175,13 @@ class CandidatesTable(DataTable):
         if span is None:
             self.post_message(CandidateChosen(None, None))
         else:
-            self.post_message(CandidateChosen(*span))
+            self.post_message(CandidateChosen(*span, source=self.source_at(row)))
+
+    def source_at(self, row: int) -> str:
+        """The file of the span on `row` (corpus mode); "" for the no-answer row or a single context."""
+        if not 0 <= row < self.row_count:
+            return ""
+        return self._sources.get(self.coordinate_to_cell_key((row, 0)).row_key.value, "")
 
     def span_at(self, row: int) -> tuple[int, int, str] | None:
         """(start, end, text) of the span on `row`; None for the no-answer row or an empty table."""

@@ -16,6 +16,7 @@ class StatusBar(Static):
 
     latency: reactive[float | None] = reactive(None)
     busy: reactive[str] = reactive("")
+    corpus: reactive[str] = reactive("")  # corpus mode: "corpus: N files", else ""
 
     def on_mount(self) -> None:
         self.watch(self.app, "model_state", self._refresh_text)
@@ -25,6 +26,9 @@ class StatusBar(Static):
         self._refresh_text()
 
     def watch_busy(self) -> None:
+        self._refresh_text()
+
+    def watch_corpus(self) -> None:
         self._refresh_text()
 
     def _refresh_text(self, *_ignored) -> None:
@@ -50,6 +54,10 @@ class StatusBar(Static):
         threshold = state.null_threshold if state.null_threshold is not None else settings.null_threshold
         if threshold is not None:
             text.append(f" │ threshold {threshold:g}")
+        if self.corpus:
+            text.append(" │ ", style="dim")
+            text.append(self.corpus, style="bold")
+            text.append(f" ({settings.retriever})", style="dim")
         if self.busy:
             text.append(" │ ", style="dim")
             text.append(self.busy, style="italic")
