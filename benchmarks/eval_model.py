@@ -39,9 +39,32 @@ def run_eval(name: str, data: Path, model: str | None, limit: int | None, workdi
         raise SystemExit(f"{name}: qa-tui eval failed:\n{completed.stderr[-2000:]}")
     seconds = time.monotonic() - started
     metrics = json.loads(completed.stdout)
-    shown = ["qa-tui", *command[3:]]
-    return {"command": " ".join(shown), "seconds": round(seconds, 1),
+    shown = ["qa-tui", *("OUT_DIR" if part == str(workdir / name) else part for part in command[3:])]
+    return {"command": " ".join(shown).replace(str(DATA) + "/", "../shared/data/"), "seconds": round(seconds, 1),
             "questions_per_s": round(metrics["total"] / seconds, 2), "metrics": metrics}
+
+
+def markdown(results: dict) -> str:
+    """The test-set table for the README and the model card."""
+    rows = [
+        "## Test sets (measured with `qa-tui eval`, never used for training or choices)",
+        "",
+        f"Machine: {results.get('machine')}.",
+        "",
+        "| test set | questions | EM | F1 | HasAns F1 | NoAns F1 | best F1 (threshold) | q/s | command |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name in TEST_SETS:
+        if name not in results:
+            continue
+        run, m = results[name], results[name]["metrics"]
+        cell = lambda key: f"{m[key]:.1f}" if key in m else "-"  # noqa: E731
+        best = f"{m['best_f1']:.1f} ({m['best_f1_thresh']:.2f})" if "best_f1" in m else "-"
+        rows.append(
+            f"| {name} | {m['total']} | {cell('exact')} | {cell('f1')} | {cell('HasAns_f1')} | {cell('NoAns_f1')} "
+            f"| {best} | {run['questions_per_s']} | `{run['command']}` |"
+        )
+    return "\n".join(rows) + "\n"
 
 
 def main() -> None:
@@ -63,6 +86,7 @@ def main() -> None:
             args.out.write_text(json.dumps(results, indent=2) + "\n")
             shown = {key: results[name]["metrics"].get(key) for key in ("total", "exact", "f1", "HasAns_f1", "NoAns_f1", "best_f1")}
             print(name, json.dumps(shown), f"{results[name]['seconds']} s", flush=True)
+    args.out.with_suffix(".md").write_text(markdown(results))
 
 
 if __name__ == "__main__":
