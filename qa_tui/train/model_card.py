@@ -42,14 +42,16 @@ def model_card(settings: dict, command: list[str], data_summary: dict, metrics: 
     lines += [
         "",
         f"Training examples: {data_summary.get('train_examples')} "
-        f"({data_summary.get('train_unanswerable')} unanswerable, from same-article negatives at rate "
-        f"{settings.get('negatives')}), {data_summary.get('train_features')} features; "
+        f"({data_summary.get('train_unanswerable')} unanswerable: same-article negatives at rate "
+        f"{settings.get('negatives')}, name/number-swap negatives at rate {settings.get('swap_negatives')}), "
+        f"{data_summary.get('train_features')} features; "
         f"held-out examples: {data_summary.get('holdout_examples')}.",
         "",
         "## Training",
         "",
         f"Steps: {train_info.get('steps')}, epochs: {train_info.get('epochs')}, time: "
-        f"{train_info.get('seconds', 0) / 3600:.2f} h on {train_info.get('hardware')}, precision "
+        f"{train_info.get('seconds', 0) / 3600:.2f} h (this invocation; a resumed run counts only its own) on "
+        f"{train_info.get('hardware')}, precision "
         f"{train_info.get('precision')}.",
         "",
         "```json",
