@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 from pathlib import Path
 
@@ -47,6 +49,24 @@ def tiny_engine(tiny_model_dir):
     from qa_tui.engine import QAEngine
 
     return QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32")
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir):
+    """An engine per test module: the workbench sets its no-answer threshold, which must not leak elsewhere."""
+    from qa_tui.engine import QAEngine
+
+    return QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32")
+
+
+def async_test(test):
+    """Run an async test in a fresh event loop (no pytest plugin needed); fixtures still arrive by name."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+
+    return run
 
 
 def pytest_collection_modifyitems(config, items):

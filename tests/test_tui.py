@@ -6,8 +6,6 @@ spans with real offsets), and the training screen reads recorded `events.jsonl` 
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import itertools
 import json
 import shutil
@@ -20,27 +18,11 @@ from qa_tui.errors import UserError
 from qa_tui.tui.app import QAWorkbenchApp
 from qa_tui.tui.state import Settings
 
+from conftest import async_test
+
 FIXTURES = Path(__file__).parent / "fixtures" / "tui"
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_contexts" / "cord19-seed-1-chongqing-mortality.txt"
 QUESTION = "What is the mortality for ARDS?"
-
-
-def async_test(test):
-    """Run an async test in a fresh event loop (no pytest plugin needed); fixtures still arrive by name."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
-
-
-@pytest.fixture(scope="module")
-def engine(tiny_model_dir):
-    """An engine of our own: the app sets its no-answer threshold, which must not leak into other tests."""
-    from qa_tui.engine import QAEngine
-
-    return QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32")
 
 
 def make_app(engine=None, *, threshold: float | None = None, top_k: int = 5, **kwargs) -> QAWorkbenchApp:

@@ -7,8 +7,6 @@ cached in a temporary folder.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import itertools
 import shutil
 from pathlib import Path
@@ -18,24 +16,10 @@ import pytest
 from qa_tui.tui.app import QAWorkbenchApp
 from qa_tui.tui.state import Settings
 
+from conftest import async_test
+
 CORPUS = Path(__file__).parent / "fixtures" / "retrieval" / "corpus"
 QUESTION = "Which river passes through the most countries?"
-
-
-def async_test(test):
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
-
-
-@pytest.fixture(scope="module")
-def engine(tiny_model_dir):
-    """An engine of our own: the app sets its no-answer threshold, which must not leak into other tests."""
-    from qa_tui.engine import QAEngine
-
-    return QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32")
 
 
 @pytest.fixture
