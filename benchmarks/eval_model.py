@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from quiet_cpu import claim_cpu
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data"
 TEST_SETS = {
@@ -27,10 +29,12 @@ TEST_SETS = {
 }
 
 
-def run_eval(name: str, data: Path, model: str | None, limit: int | None, workdir: Path) -> dict:
+def run_eval(name: str, data: Path, model: str | None, limit: int | None, workdir: Path, precision: str) -> dict:
     command = [sys.executable, "-m", "qa_tui", "eval", "--data", str(data), "--output-dir", str(workdir / name), "--json"]
     if model:
         command += ["--model", model]
+    if precision != "auto":
+        command += ["--precision", precision]
     if limit:
         command += ["--limit", str(limit)]
     started = time.monotonic()
@@ -74,14 +78,17 @@ def main() -> None:
     parser.add_argument("--limit-shifts", type=int, help="First N SQuADShifts questions.")
     parser.add_argument("--limit-squad2", type=int, help="First N SQuAD 2.0 dev questions.")
     parser.add_argument("--only", nargs="*", choices=sorted(TEST_SETS), help="Run only these test sets.")
+    parser.add_argument("--precision", default="auto", help="Passed to qa-tui eval (e.g. int8 on a CPU).")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "model_eval.json")
+    parser.add_argument("--allow-busy", action="store_true", help="time even while a training run shares the CPU")
     args = parser.parse_args()
+    claim_cpu(args.allow_busy)
     limits = {"squad2_dev": args.limit_squad2, "squadshifts_new_wiki": args.limit_shifts, "covid_qa": args.limit_covid}
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     results["machine"] = f"{os.cpu_count()} CPU cores, torch {__import__('torch').__version__}"
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or TEST_SETS:
-            results[name] = run_eval(name, TEST_SETS[name], args.model, limits[name], Path(tmp))
+            results[name] = run_eval(name, TEST_SETS[name], args.model, limits[name], Path(tmp), args.precision)
             args.out.parent.mkdir(exist_ok=True)
             args.out.write_text(json.dumps(results, indent=2) + "\n")
             shown = {key: results[name]["metrics"].get(key) for key in ("total", "exact", "f1", "HasAns_f1", "NoAns_f1", "best_f1")}

@@ -216,7 +216,13 @@ def test_pick_precision_on_cpu(monkeypatch):
     with pytest.raises(UserError, match="fp16 needs a GPU"):
         pick_precision(cpu, "fp16")
     with pytest.raises(UserError, match="choose one of"):
-        pick_precision(cpu, "int8")
+        pick_precision(cpu, "int4")
+    # int8 is asked for, never picked, and only for answering on the CPU
+    assert pick_precision(cpu, "int8") == "int8"
+    with pytest.raises(UserError, match="answering on the CPU only"):
+        pick_precision(cpu, "int8", training=True)
+    with pytest.raises(UserError, match="answering on the CPU only"):
+        pick_precision(torch.device("cuda"), "int8")
 
 
 def test_pick_precision_on_gpus(monkeypatch):
@@ -246,3 +252,21 @@ def test_the_engine_runs_under_bf16_autocast(tiny_model_dir):
     context = "Gustave Eiffel built the tower in 1889."
     assert engine.precision == "bf16"
     assert_spans_are_slices(engine.answer("Who built it?", context), context)
+
+
+def test_int8_engine_quantizes_the_linear_layers_and_answers_like_fp32(tiny_model_dir):
+    """Dynamic int8 changes the numbers a little, not the contract: exact context slices, the same best span."""
+    fp32 = QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32")
+    int8 = QAEngine.load(str(tiny_model_dir), device="cpu", precision="int8")
+    def linear_kinds(engine):
+        return {type(m).__module__ for m in engine.model.modules() if type(m).__name__ == "Linear"}
+
+    assert linear_kinds(fp32) == {"torch.nn.modules.linear"}
+    assert linear_kinds(int8) == {"torch.ao.nn.quantized.dynamic.modules.linear"}
+    context = "The river Thames flows through London. It is 346 kilometres long and reaches the North Sea."
+    expected, got = fp32.answer("How long is the Thames?", context), int8.answer("How long is the Thames?", context)
+    for span in got.answers:
+        assert context[span.start : span.end] == span.text
+    assert got.answers[0].text == expected.answers[0].text
+    assert got.answers[0].score == pytest.approx(expected.answers[0].score, abs=0.05)
+    assert int8.describe()["precision"] == "int8"

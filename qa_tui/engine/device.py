@@ -1,4 +1,5 @@
-"""Choosing where the model runs and in which precision: cuda > mps > cpu; bf16 where the hardware has it."""
+"""Choosing where the model runs and in which precision: cuda > mps > cpu; bf16 where the hardware has it;
+int8 (dynamic quantization of the linear layers) on request, for CPUs without bf16."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 from qa_tui.errors import UserError
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32", "int8")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
 
@@ -46,14 +47,16 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def pick_precision(device: torch.device, requested: str = "auto") -> str:
-    """bf16 on GPUs and CPUs that have it, fp16 on older GPUs, fp32 otherwise."""
+def pick_precision(device: torch.device, requested: str = "auto", training: bool = False) -> str:
+    """bf16 on GPUs and CPUs that have it, fp16 on older GPUs, fp32 otherwise; int8 only when asked for."""
     requested = (requested or "auto").lower()
     if requested not in PRECISIONS:
         raise UserError(f"--precision {requested}: choose one of {', '.join(PRECISIONS)}")
     if requested != "auto":
         if requested == "fp16" and device.type == "cpu":
             raise UserError("--precision fp16 needs a GPU; use bf16 or fp32 on the CPU")
+        if requested == "int8" and (training or device.type != "cpu"):
+            raise UserError("--precision int8 is for answering on the CPU only; use bf16 or fp32 here")
         return requested
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
@@ -63,7 +66,20 @@ def pick_precision(device: torch.device, requested: str = "auto") -> str:
 
 
 def autocast(device: torch.device, precision: str):
-    """The autocast context for a forward pass (a no-op in fp32)."""
-    if precision == "fp32":
+    """The autocast context for a forward pass (a no-op in fp32 and int8)."""
+    if precision in ("fp32", "int8"):
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=DTYPES[precision])
+
+
+def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantization of every nn.Linear (weights int8, activations quantized per batch): the layers
+    that take most of a BERT forward pass on the CPU. torch marks this API deprecated in favour of torchao, but it
+    is what the installed torch has; its warnings are silenced here."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(model.float(), {torch.nn.Linear}, dtype=torch.qint8)

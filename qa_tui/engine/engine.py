@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from qa_tui.engine.decoding import Answer, Window, decode_spans
-from qa_tui.engine.device import autocast, pick_device, pick_precision
+from qa_tui.engine.device import autocast, pick_device, pick_precision, quantize_int8
 from qa_tui.engine.model_files import read_model_settings, resolve_model
 from qa_tui.engine.windows import WindowSettings, context_mask, tokenize_windows
 from qa_tui.errors import UserError
@@ -85,6 +85,8 @@ class QAEngine:
         if batch_size is not None and batch_size < 1:
             raise UserError("--batch-size must be at least 1")
         self.model = model.to(device).eval()
+        if precision == "int8":
+            self.model = quantize_int8(self.model)
         self.tokenizer = tokenizer
         self.model_name = model_name
         self.device = device

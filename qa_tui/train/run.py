@@ -126,7 +126,7 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
     if is_main:
         prepare_output_dir(output_dir, settings.overwrite_output_dir, settings.resume)
     device = pick_device(settings.device)
-    precision = pick_precision(device, settings.precision)
+    precision = pick_precision(device, settings.precision, training=True)
     model_name = resolve_model(settings.model) if settings.model else base_encoder_path()
 
     resume_from = None

@@ -105,7 +105,7 @@ def settings_commands(app, screen) -> list[Command]:
         *[(f"Device: {device}", "Where the model runs (reloads it)", partial(app.update_settings, device=device))
           for device in ("auto", "cpu", "cuda", "mps")],
         *[(f"Precision: {precision}", "Model precision (reloads it)", partial(app.update_settings, precision=precision))
-          for precision in ("auto", "bf16", "fp16", "fp32")],
+          for precision in ("auto", "bf16", "fp16", "fp32", "int8")],
         ("Screen: training", "Start or watch a training run", partial(app.switch_mode, "training")),
         ("Screen: workbench", "Ask questions", partial(app.switch_mode, "workbench")),
     ]

@@ -1,0 +1,40 @@
+"""Timings need the CPU to themselves. Every timing benchmark here calls `claim_cpu()` first: it refuses to start
+beside a `qa-tui train` run (whose speed it would halve, and be halved by) and waits for any other benchmark to
+finish. It never pauses a training run: that is its owner's call."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+
+LOCK = "/tmp/qa-tui-bench.lock"
+TRAINING = "qa_tui train|qa-tui train"
+_held = []  # the open lock file, kept for the life of the process
+
+
+def training_pids() -> list[int]:
+    """Running training processes, not counting this process and its parents (a shell that names the pattern)."""
+    found = subprocess.run(["pgrep", "-f", TRAINING], capture_output=True, text=True).stdout.split()
+    mine, pid = set(), os.getpid()
+    while pid > 1:
+        mine.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                pid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return [int(found_pid) for found_pid in found if int(found_pid) not in mine]
+
+
+def claim_cpu(allow_busy: bool = False) -> None:
+    """Exit with a message while a training run is going (unless `allow_busy`), then hold the benchmark lock."""
+    pids = training_pids()
+    if pids and not allow_busy:
+        sys.exit(f"a training run is using the CPU (pid {' '.join(map(str, pids))}): timings now would be wrong. "
+                 "Wait for it to end, or pass --allow-busy.")
+    if not _held:
+        lock = open(LOCK, "w")
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the process ends
+        _held.append(lock)
