@@ -32,7 +32,8 @@ MODEL_HELP = "QA model: a local directory or a Hugging Face hub id. Default: the
 DEVICE_HELP = "Where the model runs: auto (cuda > mps > cpu), cuda, cuda:N, mps or cpu."
 PRECISION_HELP = (
     "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16, fp32, or int8 "
-    "(CPU only: linear layers quantized when loaded; faster where the CPU lacks bf16, slightly less accurate)."
+    "(CPU only: linear layers quantized when loaded; about 1.4x faster where the CPU lacks bf16, but less "
+    "accurate: see the README)."
 )
 TRAIN_PRECISION_HELP = "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16 or fp32."
 THRESHOLD_HELP = (
