@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 
 import pytest
 from transformers import AutoTokenizer
@@ -13,6 +14,7 @@ from qa_tui.data.features import (
     is_holdout_article,
     label_windows,
     prepare_features,
+    split_examples,
 )
 from qa_tui.data.negatives import same_article_negatives, swap_negatives, swap_question
 from qa_tui.data.squad import QARecord
@@ -148,3 +150,15 @@ def test_swap_negatives_keep_the_paragraph_and_have_no_answer():
     assert [negative.id for negative in negatives] == ["a__swap"]
     assert negatives[0].context == article[0].context and negatives[0].is_impossible
     assert negatives[0].question in {"When was the bridge at Sulina rebuilt?", "When was the bridge at Romania rebuilt?"}
+
+
+def test_the_holdout_split_does_not_depend_on_where_the_file_lives(tmp_path):
+    """Keyed by file name and title: a clone in another folder (CI's) holds out the same articles."""
+    settings = FeatureSettings(holdout=0.5, seed=0)
+    splits = []
+    for folder in ("a", "b/c"):
+        (tmp_path / folder).mkdir(parents=True)
+        copy = shutil.copy(FIXTURES / "train_tiny.json", tmp_path / folder / "train_tiny.json")
+        splits.append({record.title: held for held, record in split_examples([str(copy)], settings, [])})
+    assert splits[0] == splits[1]
+    assert set(splits[0].values()) == {True, False}

@@ -25,7 +25,7 @@ from qa_tui.data.squad import QARecord, ValidationReport, read_records
 from qa_tui.engine.windows import WindowSettings, tokenize_windows
 from qa_tui.errors import UserError
 
-FEATURES_VERSION = 2  # bump when the feature layout below changes, so old caches are not reused
+FEATURES_VERSION = 3  # bump when the features or the holdout split change, so old caches are not reused
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def split_examples(
         report = ValidationReport(file=str(path))
         reports.append(report)
         for article in _articles(read_records(path, strict=settings.strict, report=report)):
-            holdout = is_holdout_article(f"{path}:{article[0].title}", settings.holdout, settings.seed)
+            # By file name, not path: the same file held out the same way wherever it lives.
+            holdout = is_holdout_article(f"{Path(path).name}:{article[0].title}", settings.holdout, settings.seed)
             negatives = [
                 *same_article_negatives(article, settings.negatives, rng),
                 *swap_negatives(article, settings.swap_negatives, rng),
