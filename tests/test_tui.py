@@ -19,6 +19,7 @@ from qa_tui.tui.app import QAWorkbenchApp
 from qa_tui.tui.state import Settings
 
 from conftest import async_test
+from pilot_helpers import ask, notices, parts, settle
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tui"
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_contexts" / "cord19-seed-1-chongqing-mortality.txt"
@@ -37,32 +38,6 @@ def make_app(engine=None, *, threshold: float | None = None, top_k: int = 5, **k
     )
 
 
-async def settle(pilot) -> None:
-    """Let workers finish and their messages be handled."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def ask(pilot, question: str = QUESTION) -> None:
-    question_input = pilot.app.screen.query_one("#question")
-    question_input.focus()
-    question_input.value = question
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-def notices(app) -> list[tuple[str, str, str]]:
-    return [(note.severity, note.title, note.message) for note in app._notifications]
-
-
-def parts(app):
-    from qa_tui.tui.widgets import CandidatesTable, ContextPane, StatusBar
-
-    screen = app.screen
-    return screen.query_one(ContextPane), screen.query_one(CandidatesTable), screen.query_one(StatusBar)
-
-
 # --- the workbench -----------------------------------------------------------------------------------------------
 
 
@@ -74,7 +49,7 @@ async def test_ask_over_a_sample_lists_candidates_and_highlights_the_top_one(eng
         pane, table, status = parts(app)
         assert pane.text == SAMPLE.read_text(encoding="utf-8")
         assert app.focused is app.screen.query_one("#question")
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         answer = table.answer
         assert answer is not None and answer.question == QUESTION and not answer.is_impossible
         assert table.row_count == len(answer.answers) + 1 == 6  # top-k spans + the no-answer row
@@ -91,7 +66,7 @@ async def test_choosing_another_candidate_moves_the_highlight(engine):
     app = make_app(engine, threshold=1e9, context=SAMPLE)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         pane, table, _ = parts(app)
         spans = table.answer.answers
         table.focus()
@@ -112,7 +87,7 @@ async def test_the_no_answer_row_comes_first_and_is_marked_when_it_wins(engine):
     app = make_app(engine, threshold=-1e9, context=SAMPLE)  # every null score beats the best span
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         pane, table, _ = parts(app)
         assert table.answer.is_impossible
         first = [str(cell) for cell in table.get_row_at(0)]
@@ -128,7 +103,7 @@ async def test_a_new_question_supersedes_a_stale_answer(engine):
     app = make_app(engine, threshold=1e9, context=SAMPLE)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         _, table, _ = parts(app)
         shown = table.answer
         stale = AskRequest(serial=0, question="old", context="old context", top_k=5)
@@ -142,7 +117,7 @@ async def test_editing_the_context_marks_the_answer_stale(engine):
     app = make_app(engine, threshold=1e9, context=SAMPLE)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         pane, table, _ = parts(app)
         pane.insert("Inserted first. ", (0, 0))
         await pilot.pause()
@@ -225,7 +200,7 @@ async def test_settings_from_the_palette_commands_ask_again(engine):
     app = make_app(engine, threshold=1e9, context=SAMPLE)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         _, table, status = parts(app)
         assert table.row_count == 6
         [(name, _, run)] = list(typed_commands(app, "top-k 2"))
@@ -252,7 +227,7 @@ async def test_without_a_model_the_app_opens_and_says_so(tmp_path):
         assert app.model_state.status == "none"
         assert "no model" in plain(status) and "Model: load" in plain(status)
         assert any("no bundled QA model" in note[2] for note in notices(app))
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         assert table.row_count == 0
         severity, title, message = notices(app)[-1]
         assert severity == "error" and title == "No model" and "--model" in message
@@ -324,7 +299,7 @@ async def test_usable_at_80x24(engine):
     app = make_app(engine, threshold=1e9, context=SAMPLE)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         pane, table, status = parts(app)
         assert pane.size.height >= 5 and table.size.height >= 7
         assert table.row_count == 6 and pane.selected_text == table.answer.answers[0].text
@@ -617,7 +592,7 @@ async def test_a_model_that_fails_to_load_keeps_the_one_we_had(engine):
         await settle(pilot)
         assert app.model_state.status == "ready" and app.settings.model == "tiny" and app.engine is engine
         assert notices(app)[-1][1] == "Model not loaded"
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         assert parts(app)[1].answer is not None
 
 

@@ -17,6 +17,7 @@ from qa_tui.tui.app import QAWorkbenchApp
 from qa_tui.tui.state import Settings
 
 from conftest import async_test
+from pilot_helpers import ask, notices, parts, settle
 
 CORPUS = Path(__file__).parent / "fixtures" / "retrieval" / "corpus"
 QUESTION = "Which river passes through the most countries?"
@@ -34,12 +35,6 @@ def make_app(engine, tmp_path: Path, **settings) -> QAWorkbenchApp:
     return QAWorkbenchApp(settings, engine_factory=lambda _settings: engine, clock=lambda: next(counter) * 0.025)
 
 
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 async def open_corpus(pilot, folder: Path) -> None:
     """F3, type the folder, Enter: the index is built in a worker."""
     await settle(pilot)
@@ -49,25 +44,6 @@ async def open_corpus(pilot, folder: Path) -> None:
     path_input.value = str(folder)
     await pilot.press("enter")
     await settle(pilot)
-
-
-async def ask(pilot, question: str = QUESTION) -> None:
-    question_input = pilot.app.screen.query_one("#question")
-    question_input.focus()
-    question_input.value = question
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-def notices(app) -> list[tuple[str, str, str]]:
-    return [(note.severity, note.title, note.message) for note in app._notifications]
-
-
-def parts(app):
-    from qa_tui.tui.widgets import CandidatesTable, ContextPane, StatusBar
-
-    screen = app.screen
-    return screen.query_one(ContextPane), screen.query_one(CandidatesTable), screen.query_one(StatusBar)
 
 
 def plain(widget) -> str:
@@ -87,7 +63,7 @@ async def test_corpus_answers_come_from_many_files_and_choosing_one_highlights_i
         assert pane.read_only and pane.has_class("corpus")
         assert "source" in [str(key.value) for key in table.columns]
 
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         answer = table.answer
         assert answer is not None and not answer.is_impossible
         sources = {span.source for span in answer.answers}
@@ -124,7 +100,7 @@ async def test_opening_a_file_goes_back_to_one_context(engine, corpus, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_corpus(pilot, corpus)
         pane, table, status = parts(app)
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         assert table.answer is not None
         app.screen.open_context(corpus / "solar.txt")
         await settle(pilot)
@@ -154,7 +130,7 @@ async def test_palette_command_closes_the_corpus(engine, corpus, tmp_path):
         commands["Corpus: retriever whole"]()
         await settle(pilot)
         assert app.settings.retriever == "whole"
-        await ask(pilot)
+        await ask(pilot, QUESTION)
         assert len({span.source for span in parts(app)[1].answer.answers}) >= 2
         commands["Corpus: close"]()
         await settle(pilot)

@@ -16,6 +16,8 @@ import pytest
 from qa_tui.tui.app import QAWorkbenchApp
 from qa_tui.tui.state import Settings
 
+from pilot_helpers import settle
+
 FIXTURES = Path(__file__).parent / "fixtures" / "tui"
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_contexts" / "cord19-seed-1-chongqing-mortality.txt"
 SIZE = (100, 30)
@@ -38,12 +40,6 @@ def make_app(engine, **kwargs) -> QAWorkbenchApp:
         clock=lambda: next(counter) * 0.042,
         **kwargs,
     )
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def test_workbench_after_a_question(snap_compare, engine):
