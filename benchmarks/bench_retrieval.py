@@ -316,13 +316,6 @@ def covid_recall(args) -> dict:
 # --- (3) end to end on COVID-QA, reading -------------------------------------------------------------------------------
 
 
-def squad_metrics():
-    """The official SQuAD answer normalisation, EM and F1 (qa_tui.metrics)."""
-    from qa_tui.metrics import exact_score, f1_score
-
-    return exact_score, f1_score
-
-
 def sample_questions(papers: list[dict], limit: int | None) -> list[tuple[dict, dict]]:
     """(paper, qa) pairs; with a limit, an even spread over the whole set (so over many papers)."""
     pairs = [(paper, qa) for paper in papers for qa in paper["qas"]]
@@ -334,10 +327,10 @@ def sample_questions(papers: list[dict], limit: int | None) -> list[tuple[dict, 
 
 def e2e(args) -> dict:
     from qa_tui.engine import QAEngine, WindowSettings
+    from qa_tui.metrics import exact_score, f1_score  # the official SQuAD normalisation, EM and F1
     from qa_tui.retrieval.reader import CorpusReader
 
     claim_cpu(args.allow_busy)
-    exact_score, f1_score = squad_metrics()
     quiet()
     papers, corpus, source_of, within_index = open_covid_corpus(args, args.retriever)
     pairs = sample_questions(papers, args.limit)
