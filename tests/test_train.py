@@ -95,6 +95,17 @@ def test_empty_training_set_says_why(tiny_model_dir, tmp_path):
     assert "no training examples" in result.output
 
 
+def test_a_training_file_that_is_not_json_lines_is_named_in_one_line(tiny_model_dir, tmp_path):
+    # A SQuAD JSON file saved as .jsonl: its first line is not a JSON object. The reader's error must come out
+    # as the one clear line, not as the traceback of the `datasets` generator that wraps it.
+    misnamed = tmp_path / "squad.jsonl"
+    misnamed.write_text('{"version": "v2.0", "data": [\n{"title": "t", "paragraphs": []}\n]}\n')
+    result = CliRunner().invoke(app, train_args(tiny_model_dir, tmp_path / "run", tmp_path / "cache", train_file=misnamed))
+    assert result.exit_code == 2
+    assert "squad.jsonl: line 1: not valid JSON" in result.output
+    assert "Traceback" not in result.output and "DatasetGenerationError" not in result.output
+
+
 def _spawn_training(model_dir, out, cache, *extra):
     return subprocess.Popen(
         [sys.executable, "-m", "qa_tui", *train_args(model_dir, out, cache, *extra)],

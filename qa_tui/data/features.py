@@ -266,6 +266,9 @@ def prepare_features(
     except ValueError:  # datasets refuses a generator that yields nothing: reported just below
         if counts["train_examples"]:
             raise
+    except datasets.exceptions.DatasetGenerationError as exc:  # wraps a bad record our reader reported
+        shutil.rmtree(building, ignore_errors=True)
+        raise _user_error_inside(exc) or exc
     for report in reports:
         log(report.summary())
     if counts["train_examples"] == 0:
@@ -295,3 +298,12 @@ def prepare_features(
         shutil.rmtree(building, ignore_errors=True)
     train = _open_features(directory / "train")
     return PreparedData(directory, train, directory / "holdout.json" if holdout_file else None, summary)
+
+
+def _user_error_inside(exc: BaseException) -> UserError | None:
+    """The UserError (a bad file or record) that `datasets` wrapped on its way out of the generator, if any."""
+    while exc is not None:
+        if isinstance(exc, UserError):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
