@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from quiet_cpu import claim_cpu
+from quiet_cpu import claim_cpu, machine
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -177,16 +177,6 @@ class Reference:
         self.process.wait()
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--squad", type=Path, default=DEFAULT_SQUAD, help="SQuAD 2.0 dev JSON")
@@ -268,11 +258,8 @@ def main() -> None:
 
     results = {
         "machine": {
-            "cpu": cpu_name(),
-            "cores": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
+            **machine(),
             "python": platform.python_version(),
-            "torch": torch.__version__,
             "transformers": transformers.__version__,
             "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
         },

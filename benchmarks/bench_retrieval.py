@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -33,7 +32,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "retrieval.json"
 RECALL_AT = (1, 5, 20)
 
 sys.path.insert(0, str(ROOT))
-from quiet_cpu import claim_cpu  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from quiet_cpu import claim_cpu, machine  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
@@ -46,17 +45,6 @@ def quiet() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-
-
-def machine() -> dict:
-    import torch
-
-    return {
-        "cpu": platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
 
 
 def save_section(name: str, section: dict) -> None:

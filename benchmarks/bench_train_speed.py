@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from quiet_cpu import claim_cpu
+from quiet_cpu import claim_cpu, machine
 
 HERE = Path(__file__).resolve().parent
 SQUAD = HERE.parents[1] / "shared/data/squad1/train-v1.1.json"
@@ -101,6 +101,7 @@ def main() -> None:
         "qa_tui": ours,
         "plain_loop_pad384_fp32": plain,
         "speedup": round(ours["examples_per_s"] / plain["examples_per_s"], 2),
+        "machine": machine(),
     }
     out = HERE / "results" / "train_speed.json"
     out.parent.mkdir(exist_ok=True)

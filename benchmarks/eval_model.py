@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from quiet_cpu import claim_cpu
+from quiet_cpu import claim_cpu, machine
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data"
@@ -85,7 +84,11 @@ def main() -> None:
     claim_cpu(args.allow_busy)
     limits = {"squad2_dev": args.limit_squad2, "squadshifts_new_wiki": args.limit_shifts, "covid_qa": args.limit_covid}
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
-    results["machine"] = f"{os.cpu_count()} CPU cores, torch {__import__('torch').__version__}"
+    about = machine()
+    results["machine"] = (
+        f"{about['cores']} cores of {about['cpu']} ({'with' if about['cpu_bf16'] else 'without'} native bf16), "
+        f"torch {about['torch']}" + (f", GPU {about['cuda']}" if about["cuda"] else "")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or TEST_SETS:
             results[name] = run_eval(name, TEST_SETS[name], args.model, limits[name], Path(tmp), args.precision)

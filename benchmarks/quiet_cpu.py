@@ -1,13 +1,16 @@
 """Timings need the CPU to themselves. Every timing benchmark here calls `claim_cpu()` first: it refuses to start
 beside a `qa-tui train` run (whose speed it would halve, and be halved by) and waits for any other benchmark to
-finish. It never pauses a training run: that is its owner's call."""
+finish. It never pauses a training run: that is its owner's call. `machine()` says what the timings ran on: the
+same "2-core CPU" may or may not compute bf16 natively, which moves every figure by 2-3x."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import platform
 import subprocess
 import sys
+from pathlib import Path
 
 LOCK = "/tmp/qa-tui-bench.lock"
 TRAINING = "qa_tui train|qa-tui train"
@@ -38,3 +41,27 @@ def claim_cpu(allow_busy: bool = False) -> None:
         lock = open(LOCK, "w")
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the process ends
         _held.append(lock)
+
+
+def machine() -> dict:
+    """The CPU (model name, cores, whether it has native bf16), torch and its threads, and any GPU."""
+    import torch
+
+    from qa_tui.engine.device import cpu_has_bf16
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "cpu_bf16": cpu_has_bf16(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
