@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -49,8 +49,10 @@ def score_answers(records: Sequence[QARecord], answers: Sequence[Answer]) -> Eva
     swept = squad_v2_metrics(gold, span_predictions, null_odds)
     for key in ("best_exact", "best_exact_thresh", "best_f1", "best_f1_thresh"):
         metrics[key] = swept[key]
+    # vars() rather than dataclasses.asdict: the fields are plain values, and asdict's deep copy took ~4% of a
+    # whole SQuAD 2.0 dev evaluation (20 spans x 11,873 questions).
     nbest = {
-        record.id: [asdict(span) for span in answer.answers] + [{"text": "", **asdict(answer.no_answer)}]
+        record.id: [dict(vars(span)) for span in answer.answers] + [{"text": "", **vars(answer.no_answer)}]
         for record, answer in zip(records, answers)
     }
     return EvalResult(predictions, nbest, null_odds, metrics)
