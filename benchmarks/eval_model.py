@@ -86,8 +86,7 @@ def main() -> None:
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     about = machine()
     results["machine"] = (
-        f"{about['cores']} cores of {about['cpu']} ({'with' if about['cpu_bf16'] else 'without'} native bf16), "
-        f"torch {about['torch']}" + (f", GPU {about['cuda']}" if about["cuda"] else "")
+        f"{about['cpu']}, torch {about['torch']}" + (f", GPU {about['cuda']}" if about["cuda"] else "")
     )
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or TEST_SETS:

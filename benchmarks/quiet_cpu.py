@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-import platform
 import subprocess
 import sys
-from pathlib import Path
 
 LOCK = "/tmp/qa-tui-bench.lock"
 TRAINING = "qa_tui train|qa-tui train"
@@ -44,21 +42,13 @@ def claim_cpu(allow_busy: bool = False) -> None:
 
 
 def machine() -> dict:
-    """The CPU (model name, cores, whether it has native bf16), torch and its threads, and any GPU."""
+    """The CPU (model, cores, whether it has native bf16), torch and its threads, and any GPU."""
     import torch
 
-    from qa_tui.engine.device import cpu_has_bf16
+    from qa_tui.engine.device import cpu_description, cpu_has_bf16
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_description(),
         "cores": os.cpu_count(),
         "cpu_bf16": cpu_has_bf16(),
         "torch": torch.__version__,

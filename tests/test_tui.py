@@ -489,7 +489,6 @@ def test_the_form_builds_train_arguments(tmp_path):
 
 def test_a_started_run_is_detached_and_its_failure_is_read_from_its_log(tmp_path, monkeypatch):
     """A stand-in for `qa-tui train` (a script): a session of its own, its log moved into the run dir."""
-    import os
     import time
 
     from qa_tui.tui import runs

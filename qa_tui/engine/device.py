@@ -47,6 +47,22 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def cpu_description() -> str:
+    """E.g. "AMD EPYC (2 cores, native bf16)": what a timing or a model card needs to say about the CPU."""
+    import os
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name} ({os.cpu_count()} cores, {'native bf16' if cpu_has_bf16() else 'no native bf16'})"
+
+
 def pick_precision(device: torch.device, requested: str = "auto", training: bool = False) -> str:
     """bf16 on GPUs and CPUs that have it, fp16 on older GPUs, fp32 otherwise; int8 only when asked for."""
     requested = (requested or "auto").lower()

@@ -8,9 +8,7 @@ a model card. Because it is the Trainer, `torchrun -m qa_tui train ...` runs the
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import random
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ from transformers import DataCollatorWithPadding, PrinterCallback, Trainer
 
 from qa_tui.data.squad import read_records
 from qa_tui.engine import QAEngine
-from qa_tui.engine.device import pick_device, pick_precision
+from qa_tui.engine.device import cpu_description, pick_device, pick_precision
 from qa_tui.engine.model_files import base_encoder_path, resolve_model, write_model_settings
 from qa_tui.engine.windows import WindowSettings
 from qa_tui.errors import UserError
@@ -41,7 +39,7 @@ def _rank() -> int:
 def _hardware(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores"
+    return f"CPU: {cpu_description()}"
 
 
 def load_eval_records(path: str | None, limit: int | None = None) -> list:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 from qa_tui.data.features import FeatureSettings
 from qa_tui.engine.windows import WindowSettings
