@@ -4,6 +4,8 @@ int8 (dynamic quantization of the linear layers) on request, for CPUs without bf
 from __future__ import annotations
 
 import contextlib
+import os
+import platform
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,9 +51,6 @@ def cpu_has_bf16() -> bool:
 
 def cpu_description() -> str:
     """E.g. "AMD EPYC (2 cores, native bf16)": what a timing or a model card needs to say about the CPU."""
-    import os
-    import platform
-
     name = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
