@@ -203,6 +203,15 @@ def test_pick_device_refuses_a_missing_gpu():
         pick_device("cuda:1")
 
 
+def test_cpu_description_says_how_many_cores_and_whether_bf16_is_native(monkeypatch):
+    import os
+
+    monkeypatch.setattr(device_module, "cpu_has_bf16", lambda: True)
+    assert device_module.cpu_description().endswith(f"({os.cpu_count()} cores, native bf16)")
+    monkeypatch.setattr(device_module, "cpu_has_bf16", lambda: False)
+    assert device_module.cpu_description().endswith(f"({os.cpu_count()} cores, no native bf16)")
+
+
 def test_pick_precision_on_cpu(monkeypatch):
     cpu = torch.device("cpu")
     monkeypatch.setattr(device_module, "cpu_has_bf16", lambda: False)
