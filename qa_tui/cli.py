@@ -130,7 +130,7 @@ def ask(
     ),
     passages: int = typer.Option(5, "--passages", help="With --docs: passages retrieved and read."),
     retriever: str = typer.Option(
-        "auto", "--retriever", help="With --docs: auto (whole for one file, else hybrid), hybrid, bm25, dense or whole."
+        "auto", "--retriever", help="With --docs: auto (= hybrid), hybrid, bm25, dense, or whole (read every file whole, no retrieval)."
     ),
     index_dir: Optional[Path] = typer.Option(
         None, "--index-dir", help="With --docs: where indexes are cached. Default: a per-user cache folder."

@@ -437,12 +437,12 @@ def test_cli_docs_json_has_sources_and_file_offsets(runner, tiny_model_dir, corp
         assert text[answer["start"] : answer["end"]] == answer["text"]
 
 
-def test_cli_docs_table_single_file_reads_it_whole_and_globs(runner, tiny_model_dir, corpus, tmp_path):
+def test_cli_docs_table_single_file_retrieves_within_it_and_globs(runner, tiny_model_dir, corpus, tmp_path):
     result = ask_docs(
         runner, tiny_model_dir, tmp_path / "idx", "--docs", str(corpus / "solar.txt"), "-q", "What is Mars?",
     )
     assert result.exit_code == 0, result.output
-    assert "solar.txt" in result.stdout and "retriever whole" in result.stdout
+    assert "solar.txt" in result.stdout and "retriever hybrid" in result.stdout
     # `--docs a b c` (what a shell glob gives) takes all the files.
     result = ask_docs(
         runner, tiny_model_dir, tmp_path / "idx", "-q", "What is Mars?", "--retriever", "whole", "--json",
@@ -525,12 +525,11 @@ def test_cli_stray_argument_without_docs(runner, tiny_model_dir, tmp_path):
     assert_one_line_error(result, "unexpected argument 'stray.txt'")
 
 
-def test_auto_retriever_reads_one_document_whole_unless_it_is_very_long():
-    from qa_tui.retrieval.ask import WHOLE_MAX_CHARS, choose_retriever
+def test_auto_retriever_is_hybrid_and_an_explicit_choice_wins():
+    from qa_tui.retrieval.ask import choose_retriever
 
-    assert choose_retriever("auto", 1, 30_000) == "whole"
-    assert choose_retriever("auto", 1, WHOLE_MAX_CHARS + 1) == "hybrid"
-    assert choose_retriever("auto", 3, 1_000) == "hybrid"
-    assert choose_retriever("bm25", 1, 10) == "bm25"
+    assert choose_retriever("auto") == "hybrid"
+    assert choose_retriever("bm25") == "bm25"
+    assert choose_retriever("whole") == "whole"
     with pytest.raises(UserError, match="--retriever"):
-        choose_retriever("magic", 1, 10)
+        choose_retriever("magic")

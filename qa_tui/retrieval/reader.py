@@ -104,7 +104,8 @@ class CorpusReader:
     """A QA engine over a passage index: `ask(question, k)` -> ranked per-passage Answers (see the module doc).
 
     `retriever` is "hybrid" (BM25 + MiniLM by reciprocal-rank fusion), "bm25", "dense", or "whole": no search,
-    every document read whole in model windows (the best choice for one long paper: see the README).
+    every document read whole in model windows (it can reach every answer, but on COVID-QA it scored below
+    hybrid retrieval within the paper: see the README).
     Thread-safe as the engine is: the TUI can call `ask` from a worker.
     """
 
