@@ -266,9 +266,11 @@ def prepare_features(
     except ValueError:  # datasets refuses a generator that yields nothing: reported just below
         if counts["train_examples"]:
             raise
-    except datasets.exceptions.DatasetGenerationError as exc:  # wraps a bad record our reader reported
+    except datasets.exceptions.DatasetGenerationError as exc:  # raised `from` a bad record our reader reported
         shutil.rmtree(building, ignore_errors=True)
-        raise _user_error_inside(exc) or exc
+        if isinstance(exc.__cause__, UserError):
+            raise exc.__cause__ from None
+        raise
     for report in reports:
         log(report.summary())
     if counts["train_examples"] == 0:
@@ -299,11 +301,3 @@ def prepare_features(
     train = _open_features(directory / "train")
     return PreparedData(directory, train, directory / "holdout.json" if holdout_file else None, summary)
 
-
-def _user_error_inside(exc: BaseException) -> UserError | None:
-    """The UserError (a bad file or record) that `datasets` wrapped on its way out of the generator, if any."""
-    while exc is not None:
-        if isinstance(exc, UserError):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-    return None

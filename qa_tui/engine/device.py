@@ -40,25 +40,24 @@ def pick_device(requested: str = "auto") -> torch.device:
 
 
 @lru_cache(maxsize=1)
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux
+        return ""
+
+
+@lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
     """True when the CPU computes bf16 natively (AVX-512 BF16 or AMX); elsewhere bf16 autocast is slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    flags = _cpuinfo()
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def cpu_description() -> str:
     """E.g. "AMD EPYC (2 cores, native bf16)": what a timing or a model card needs to say about the CPU."""
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model_names = [line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines() if line.startswith("model name")]
+    name = model_names[0] if model_names else platform.processor() or platform.machine()
     return f"{name} ({os.cpu_count()} cores, {'native bf16' if cpu_has_bf16() else 'no native bf16'})"
 
 
