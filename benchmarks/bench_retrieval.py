@@ -314,7 +314,7 @@ def sample_questions(papers: list[dict], limit: int | None) -> list[tuple[dict, 
 
 
 def e2e(args) -> dict:
-    from qa_tui.engine import QAEngine, WindowSettings
+    from qa_tui.engine import QAEngine
     from qa_tui.metrics import exact_score, f1_score  # the official SQuAD normalisation, EM and F1
     from qa_tui.retrieval.reader import CorpusReader
 
@@ -322,8 +322,8 @@ def e2e(args) -> dict:
     quiet()
     papers, corpus, source_of, within_index = open_covid_corpus(args, args.retriever)
     pairs = sample_questions(papers, args.limit)
-    windows = WindowSettings(max_seq_length=args.max_seq_length, doc_stride=args.doc_stride)
-    engine = QAEngine.load(args.model, device=args.device, precision=args.precision, windows=windows)
+    engine = QAEngine.load(args.model, device=args.device, precision=args.precision,
+                           max_seq_length=args.max_seq_length, doc_stride=args.doc_stride)
     top_k = 5
 
     def whole(paper, question):
@@ -378,7 +378,7 @@ def e2e(args) -> dict:
         "questions": len(pairs),
         "passages_k": args.passages,
         "retriever": args.retriever,
-        "windows": {"max_seq_length": args.max_seq_length, "doc_stride": args.doc_stride},
+        "windows": {"max_seq_length": engine.windows.max_seq_length, "doc_stride": engine.windows.doc_stride},
         "device": str(engine.device),
         "precision": engine.precision,
         "machine": machine(),
@@ -432,8 +432,8 @@ def main() -> None:
     p_e2e.add_argument("--modes", default="whole,within,across")
     p_e2e.add_argument("--device", default="auto")
     p_e2e.add_argument("--precision", default="auto")
-    p_e2e.add_argument("--max-seq-length", type=int, default=384)
-    p_e2e.add_argument("--doc-stride", type=int, default=128)
+    p_e2e.add_argument("--max-seq-length", type=int, default=None, help="default: the model's, as `ask` uses")
+    p_e2e.add_argument("--doc-stride", type=int, default=None, help="default: the model's, as `ask` uses")
     p_e2e.add_argument("--allow-busy", action="store_true", help="time even while a training run shares the CPU")
     p_e2e.add_argument("--no-save", action="store_true")
     p_e2e.add_argument("--work-dir", default=None, help="papers and their index (default: a per-user cache folder)")

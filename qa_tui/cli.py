@@ -36,6 +36,8 @@ PRECISION_HELP = (
     "accurate: see the README)."
 )
 TRAIN_PRECISION_HELP = "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16 or fp32."
+WINDOW_HELP = "Tokens per model window. Default: the model's own (saved by qa-tui train), else 384."
+STRIDE_HELP = "Tokens shared by neighbouring windows. Default: the model's own, else 128."
 THRESHOLD_HELP = (
     "Say 'no answer' when no-answer score - best span score exceeds this. "
     "Default: the threshold saved with the model, else 0."
@@ -117,8 +119,8 @@ def ask(
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the context/questions file."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
-    max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per model window."),
-    doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows."),
+    max_seq_length: Optional[int] = typer.Option(None, "--max-seq-length", help=WINDOW_HELP),
+    doc_stride: Optional[int] = typer.Option(None, "--doc-stride", help=STRIDE_HELP),
     batch_size: Optional[int] = typer.Option(
         None, "--batch-size", help="Windows per forward pass. Default: 8 on a CPU, 32 on a GPU."
     ),
@@ -139,7 +141,6 @@ def ask(
 ):
     """Answer a question over a context file, a folder of documents (--docs), or a JSON Lines file of questions."""
     from qa_tui.ask import answer_questions_file, answer_record, render_answer, stdout_json
-    from qa_tui.engine import WindowSettings
     from qa_tui.inputs import read_context
 
     if top_k < 1:
@@ -149,15 +150,14 @@ def ask(
             raise UserError(f"unexpected argument {more_docs[0]!r} (files to search go after --docs)")
         if context is not None or questions is not None:
             raise UserError("--docs replaces --context and --questions: give one of them")
-        windows = WindowSettings(max_seq_length=max_seq_length, doc_stride=doc_stride)
-        windows.check()
         from qa_tui.retrieval.ask import ask_docs
 
         return ask_docs(
             [*docs, *(more_docs or [])],
             question,
             load_engine=lambda: load_engine(
-                model, device, precision, null_threshold, windows=windows, batch_size=batch_size
+                model, device, precision, null_threshold,
+                max_seq_length=max_seq_length, doc_stride=doc_stride, batch_size=batch_size,
             ),
             passages=passages,
             retriever=retriever,
@@ -177,9 +177,10 @@ def ask(
         text = read_context(context, encoding)
     elif question is not None or context is not None:
         raise UserError("--questions replaces --question and --context: give one or the other")
-    windows = WindowSettings(max_seq_length=max_seq_length, doc_stride=doc_stride)
-    windows.check()
-    engine = load_engine(model, device, precision, null_threshold, windows=windows, batch_size=batch_size)
+    engine = load_engine(
+        model, device, precision, null_threshold,
+        max_seq_length=max_seq_length, doc_stride=doc_stride, batch_size=batch_size,
+    )
     if questions is not None:
         failed = answer_questions_file(engine, str(questions), top_k, encoding, sys.stdout, err_console)
         if failed:
@@ -335,22 +336,21 @@ def evaluate(
     null_threshold: Optional[float] = typer.Option(None, "--null-threshold", help=THRESHOLD_HELP),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
-    max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per model window."),
-    doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows."),
+    max_seq_length: Optional[int] = typer.Option(None, "--max-seq-length", help=WINDOW_HELP),
+    doc_stride: Optional[int] = typer.Option(None, "--doc-stride", help=STRIDE_HELP),
     batch_size: Optional[int] = typer.Option(
         None, "--batch-size", help="Windows per forward pass. Default: 8 on a CPU, 32 on a GPU."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
 ):
     """Evaluate a model with the official SQuAD 2.0 metrics; write predictions, n-best lists, null odds."""
-    from qa_tui.engine import WindowSettings
     from qa_tui.evaluation_cli import run_evaluation
 
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
     engine = load_engine(
         model, device, precision, null_threshold,
-        windows=WindowSettings(max_seq_length=max_seq_length, doc_stride=doc_stride), batch_size=batch_size,
+        max_seq_length=max_seq_length, doc_stride=doc_stride, batch_size=batch_size,
     )
     run_evaluation(engine, data, output_dir, limit, as_json, err_console)
 

@@ -153,6 +153,18 @@ def test_null_threshold_comes_from_the_model_dir_unless_overridden(tiny_model_di
     assert zero.null_threshold == 0.0
 
 
+def test_windows_come_from_the_model_dir_unless_given(tiny_model_dir, tmp_path):
+    """A threshold chosen on 256-token windows is only right for 256-token windows: use the model's own."""
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    assert QAEngine.load(str(model_dir), device="cpu").windows == WindowSettings()  # no qa_tui.json: 384 / 128
+    write_model_settings(model_dir, {"null_threshold": 1.5, "max_seq_length": 256, "doc_stride": 96})
+    assert QAEngine.load(str(model_dir), device="cpu").windows == WindowSettings(256, 96)
+    given = QAEngine.load(str(model_dir), device="cpu", max_seq_length=200, doc_stride=0)
+    assert given.windows == WindowSettings(200, 0)
+    assert QAEngine.load(str(model_dir), device="cpu", doc_stride=64).windows == WindowSettings(256, 64)
+
+
 def test_a_broken_settings_file_is_a_user_error(tiny_model_dir, tmp_path):
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model_dir)

@@ -105,18 +105,28 @@ class QAEngine:
         device: str = "auto",
         precision: str = "auto",
         null_threshold: float | None = None,
+        max_seq_length: int | None = None,
+        doc_stride: int | None = None,
         **settings,
     ) -> "QAEngine":
         """Load a model directory or hub id (None: the bundled model) on the best device there is.
 
-        The no-answer threshold is `null_threshold` if given, else the one saved with the model, else 0.
+        The no-answer threshold, `max_seq_length` and `doc_stride` are the ones given, else those saved with the
+        model by `qa-tui train`, else 0, 384 and 128: a threshold holds for the windows it was chosen with.
         """
         name = resolve_model(model)
         torch_device = pick_device(device)
         chosen_precision = pick_precision(torch_device, precision)
         qa_model, tokenizer = load_qa_model(name)
+        saved = read_model_settings(name)
         if null_threshold is None:
-            null_threshold = float(read_model_settings(name).get("null_threshold", 0.0))
+            null_threshold = float(saved.get("null_threshold", 0.0))
+        if "windows" not in settings:
+            default = WindowSettings()
+            settings["windows"] = WindowSettings(
+                max_seq_length=max_seq_length or int(saved.get("max_seq_length", default.max_seq_length)),
+                doc_stride=doc_stride if doc_stride is not None else int(saved.get("doc_stride", default.doc_stride)),
+            )
         return cls(
             qa_model,
             tokenizer,

@@ -71,6 +71,7 @@ def ask_docs(
         err_console.print(f"note: {message}", style="yellow", highlight=False, soft_wrap=True)
 
     chosen = choose_retriever(retriever)
+    engine = load_engine()  # before the index: a bad model or window setting fails in seconds, not after indexing
     needs_vectors = chosen in ("dense", "hybrid")  # `bm25` and `whole` need none
     with _progress(err_console) as progress:
         index = CorpusIndex.open(
@@ -83,7 +84,6 @@ def ask_docs(
             progress=progress,
         )
     _report_index(index, verbose, err_console)
-    engine = load_engine()
     reader = CorpusReader(engine, index, chosen)
     answer = reader.answer(question, k=passages, top_k=top_k)
     answer.extra["skipped"] = len(index.skipped)
