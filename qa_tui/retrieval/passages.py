@@ -7,7 +7,8 @@ paragraph consecutive passages overlap by up to `overlap_chars` of whole sentenc
 passage's edge is whole in the next; a paragraph boundary is a clean cut (answers do not cross paragraphs).
 
 The defaults are chosen a priori, not tuned on any test set: 1,000 characters is about 200-250 WordPiece tokens,
-so a passage fits in one reader window (384 tokens less a question) and nearly in MiniLM's 256-token input.
+so a passage fits in one 384-token reader window less a question, and nearly in one 256-token window (the bundled
+model's, and MiniLM's input for the dense retriever).
 """
 
 from __future__ import annotations
