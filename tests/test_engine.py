@@ -163,6 +163,8 @@ def test_windows_come_from_the_model_dir_unless_given(tiny_model_dir, tmp_path):
     given = QAEngine.load(str(model_dir), device="cpu", max_seq_length=200, doc_stride=0)
     assert given.windows == WindowSettings(200, 0)
     assert QAEngine.load(str(model_dir), device="cpu", doc_stride=64).windows == WindowSettings(256, 64)
+    write_model_settings(model_dir, {"max_seq_length": 96, "doc_stride": 32, "max_query_length": 24})
+    assert QAEngine.load(str(model_dir), device="cpu").windows == WindowSettings(96, 32, 24)
 
 
 def test_a_broken_settings_file_is_a_user_error(tiny_model_dir, tmp_path):
@@ -191,7 +193,9 @@ def test_batch_size_default_and_check(tiny_model_dir):
 
 
 def test_describe(tiny_engine, tiny_model_dir):
-    assert tiny_engine.describe() == {"model": str(tiny_model_dir), "device": "cpu", "precision": "fp32"}
+    assert tiny_engine.describe() == {
+        "model": str(tiny_model_dir), "device": "cpu", "precision": "fp32", "max_seq_length": 384, "doc_stride": 128,
+    }
 
 
 # --- device and precision -------------------------------------------------------------------------------------

@@ -48,7 +48,9 @@ def test_train_writes_model_metrics_events_and_card(tiny_model_dir, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"holdout", "dev", "null_threshold"} <= set(metrics)
     assert metrics["dev"]["total"] == 13 and 0 <= metrics["dev"]["f1"] <= 100
-    assert json.loads((out / "qa_tui.json").read_text())["null_threshold"] == metrics["null_threshold"]
+    saved = json.loads((out / "qa_tui.json").read_text())
+    assert saved == {"null_threshold": metrics["null_threshold"], "max_seq_length": 96, "doc_stride": 32,
+                     "max_query_length": 24}
     kinds = [event["event"] for event in events_of(out)]
     assert kinds[0] == "start" and kinds[-1] == "end"
     assert {"log", "eval", "checkpoint"} <= set(kinds)
@@ -70,6 +72,7 @@ def test_train_writes_model_metrics_events_and_card(tiny_model_dir, tmp_path):
     assert set(json.loads((eval_out / "null_odds.json").read_text())) == set(predictions)
     written = json.loads((eval_out / "metrics.json").read_text())
     assert written["total"] == 5 and "best_f1_thresh" in written
+    assert (written["max_seq_length"], written["doc_stride"]) == (96, 32)  # the windows it was trained on
 
 
 def test_non_empty_output_dir_is_refused_and_left_alone(tiny_model_dir, tmp_path):

@@ -112,7 +112,8 @@ class QAEngine:
         """Load a model directory or hub id (None: the bundled model) on the best device there is.
 
         The no-answer threshold, `max_seq_length` and `doc_stride` are the ones given, else those saved with the
-        model by `qa-tui train`, else 0, 384 and 128: a threshold holds for the windows it was chosen with.
+        model by `qa-tui train` (with its `max_query_length`), else 0, 384 and 128 (and 64): a threshold holds for
+        the windows it was chosen with.
         """
         name = resolve_model(model)
         torch_device = pick_device(device)
@@ -126,6 +127,7 @@ class QAEngine:
             settings["windows"] = WindowSettings(
                 max_seq_length=max_seq_length or int(saved.get("max_seq_length", default.max_seq_length)),
                 doc_stride=doc_stride if doc_stride is not None else int(saved.get("doc_stride", default.doc_stride)),
+                max_query_length=int(saved.get("max_query_length", default.max_query_length)),
             )
         return cls(
             qa_model,
@@ -138,7 +140,8 @@ class QAEngine:
         )
 
     def describe(self) -> dict:
-        return {"model": self.model_name, "device": str(self.device), "precision": self.precision}
+        return {"model": self.model_name, "device": str(self.device), "precision": self.precision,
+                "max_seq_length": self.windows.max_seq_length, "doc_stride": self.windows.doc_stride}
 
     def answer(self, question: str, context: str, top_k: int = 5) -> Answer:
         return self.answer_batch([(question, context)], top_k=top_k)[0]

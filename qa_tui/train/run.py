@@ -195,7 +195,8 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             threshold = float(holdout.get("best_f1_thresh", 0.0))
             metrics["holdout"] = holdout
         write_model_settings(output_dir, {"null_threshold": threshold, "max_seq_length": settings.max_seq_length,
-                                          "doc_stride": settings.doc_stride})
+                                          "doc_stride": settings.doc_stride,
+                                          "max_query_length": settings.max_query_length})
         metrics["null_threshold"] = threshold
         if dev_records:
             final.null_threshold = threshold
