@@ -1,7 +1,7 @@
 """The bundled default model: fp16, small, carrying its threshold, shipped in the wheel and found by a
-non-editable install. (Of the article's three worked examples, tests/fixtures/covid_examples.json, bundled model v3
-answers one exactly and ranks the article's answer second for the other two: issue 4 stays open until it
-answers all three, and their test comes with that model.)"""
+non-editable install. (Of the article's three worked examples, tests/fixtures/covid_examples.json, bundled model v4
+answers one exactly and abstains on the other two: issue 4 stays open until a model answers all three, and their
+test comes with that model.)"""
 
 from __future__ import annotations
 
