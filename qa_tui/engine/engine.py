@@ -123,11 +123,11 @@ class QAEngine:
         if null_threshold is None:
             null_threshold = float(saved.get("null_threshold", 0.0))
         if "windows" not in settings:
-            default = WindowSettings()
+            def chosen(name: str, given: int | None = None) -> int:
+                return int(given if given is not None else saved.get(name, getattr(WindowSettings, name)))
+
             settings["windows"] = WindowSettings(
-                max_seq_length=max_seq_length or int(saved.get("max_seq_length", default.max_seq_length)),
-                doc_stride=doc_stride if doc_stride is not None else int(saved.get("doc_stride", default.doc_stride)),
-                max_query_length=int(saved.get("max_query_length", default.max_query_length)),
+                chosen("max_seq_length", max_seq_length), chosen("doc_stride", doc_stride), chosen("max_query_length")
             )
         return cls(
             qa_model,
