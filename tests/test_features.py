@@ -16,7 +16,15 @@ from qa_tui.data.features import (
     prepare_features,
     split_examples,
 )
-from qa_tui.data.negatives import same_article_negatives, swap_negatives, swap_question
+from qa_tui.data.negatives import (
+    antonym_negatives,
+    antonym_question,
+    negate_question,
+    negation_negatives,
+    same_article_negatives,
+    swap_negatives,
+    swap_question,
+)
 from qa_tui.data.squad import QARecord
 from qa_tui.engine.model_files import base_encoder_path
 from qa_tui.engine.windows import WindowSettings
@@ -150,6 +158,63 @@ def test_swap_negatives_keep_the_paragraph_and_have_no_answer():
     assert [negative.id for negative in negatives] == ["a__swap"]
     assert negatives[0].context == article[0].context and negatives[0].is_impossible
     assert negatives[0].question in {"When was the bridge at Sulina rebuilt?", "When was the bridge at Romania rebuilt?"}
+
+
+def test_negate_question_negates_the_leading_auxiliary_only_when_nothing_is_negative_already():
+    sentence = "Tesla arrived in New York in 1884"
+    assert negate_question("When did Tesla arrive in New York?", sentence) == "When didn't Tesla arrive in New York?"
+    assert negate_question("What was the city Tesla arrived in?", sentence) == "What was not the city Tesla arrived in?"
+    assert negate_question(" How many years did he stay?", sentence) == " How many years didn't he stay?", (
+        "leading white space (SQuAD has some) stays where it was"
+    )
+    assert negate_question("Did Tesla arrive in 1884?", sentence) is None, "a yes/no question is not SQuAD's kind"
+    assert negate_question("Who arrived in New York?", sentence) is None, "no auxiliary to negate"
+    assert negate_question("When didn't Tesla leave?", sentence) is None, "already negative"
+    assert negate_question("When did Tesla arrive?", "Tesla did not arrive until 1884") is None, (
+        "the answer's own sentence is negative: the negated question may well be answerable"
+    )
+    assert negate_question("Which of the many cities that Tesla saw was he in?", sentence) is None, (
+        "an auxiliary past the sixth word belongs to a clause, not to the question"
+    )
+
+
+def test_antonym_question_flips_a_word_the_paragraph_uses_to_one_it_does_not():
+    context = "Mont Blanc is the highest mountain in the Alps; the first ascent was in 1786."
+    rng = random.Random(0)
+    assert antonym_question("What is the highest mountain in the Alps?", context, rng) == (
+        "What is the lowest mountain in the Alps?"
+    )
+    assert antonym_question("First, when was it climbed?", context, rng) == "Last, when was it climbed?", (
+        "capitalisation is kept"
+    )
+    assert antonym_question("What is the largest lake?", context, rng) is None, (
+        "'largest' is not in the paragraph: flipping it asks about nothing the paragraph claims"
+    )
+    both = "The highest and the lowest points of the Alps."
+    assert antonym_question("What is the highest point?", both, rng) is None, (
+        "the paragraph holds the antonym too, so the flipped question may be answerable"
+    )
+
+
+def test_negation_and_antonym_negatives_keep_the_paragraph_and_have_no_answer():
+    context = "The oldest bridge at Ulm was rebuilt in 1957 by the city."
+    article = [
+        QARecord(id="a", title="T", context=context, question="When was the oldest bridge rebuilt?",
+                 answers=[{"text": "1957", "answer_start": 40}]),
+        QARecord(id="b", title="T", context="Nobody knows who built it.", question="Who built it?",
+                 answers=[{"text": "Nobody", "answer_start": 0}]),
+    ]
+    negated = negation_negatives(article, 1.0, random.Random(0))
+    assert [(negative.id, negative.question) for negative in negated] == [
+        ("a__not", "When was not the oldest bridge rebuilt?")
+    ]
+    flipped = antonym_negatives(article, 1.0, random.Random(0))
+    assert [(negative.id, negative.question) for negative in flipped] == [
+        ("a__ant", "When was the youngest bridge rebuilt?")
+    ]
+    for negative in negated + flipped:
+        assert negative.context == context and negative.is_impossible
+    assert negation_negatives(article, 0.0, random.Random(0)) == antonym_negatives(article, 0.0, random.Random(0)) == []
 
 
 def test_the_holdout_split_does_not_depend_on_where_the_file_lives(tmp_path):

@@ -203,3 +203,19 @@ def test_a_dev_file_without_answerable_questions_is_scored_with_a_warning(tiny_m
     assert "no answerable questions" in result.output
     dev_metrics = json.loads((out / "metrics.json").read_text())["dev"]
     assert dev_metrics["total"] == 1 and dev_metrics["HasAns_total"] == 0 and dev_metrics["NoAns_total"] == 1
+
+
+def test_training_a_half_precision_model_further_keeps_fp32_master_weights(tiny_model_dir, tmp_path):
+    """The bundled model ships in fp16; training it further in fp16 weights would lose AdamW's small updates."""
+    import torch
+    from safetensors import safe_open
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    half = tmp_path / "half"
+    AutoModelForQuestionAnswering.from_pretrained(tiny_model_dir).to(torch.float16).save_pretrained(half)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(half)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, train_args(half, out, tmp_path / "cache", "--max-steps", "2", "--eval-steps", "0"))
+    assert result.exit_code == 0, result.output
+    with safe_open(str(out / "model.safetensors"), "pt") as saved:
+        assert {saved.get_tensor(name).dtype for name in saved.keys()} == {torch.float32}

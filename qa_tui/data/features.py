@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from qa_tui.data.negatives import same_article_negatives, swap_negatives
+from qa_tui.data.negatives import antonym_negatives, negation_negatives, same_article_negatives, swap_negatives
 from qa_tui.data.squad import QARecord, ValidationReport, read_records
 from qa_tui.engine.windows import WindowSettings, tokenize_windows
 from qa_tui.errors import UserError
@@ -35,6 +35,8 @@ class FeatureSettings:
     windows: WindowSettings = WindowSettings()
     negatives: float = 0.0  # per answerable question: chance of adding it, paired with another paragraph
     swap_negatives: float = 0.0  # per answerable question: chance of adding it with a name or number swapped
+    negation_negatives: float = 0.0  # per answerable question: chance of adding it negated
+    antonym_negatives: float = 0.0  # per answerable question: chance of adding it with a word's antonym
     holdout: float = 0.0  # share of training articles set aside for evaluation and threshold choice
     seed: int = 42
     strict: bool = False
@@ -80,6 +82,8 @@ def split_examples(
             negatives = [
                 *same_article_negatives(article, settings.negatives, rng),
                 *swap_negatives(article, settings.swap_negatives, rng),
+                *negation_negatives(article, settings.negation_negatives, rng),
+                *antonym_negatives(article, settings.antonym_negatives, rng),
             ]
             for record in [*article, *negatives]:
                 yield holdout, record

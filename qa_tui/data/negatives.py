@@ -1,12 +1,18 @@
 """Synthetic unanswerable training questions, since SQuAD 2.0's own (43,498 of them) cannot be had offline.
 
-Two kinds, made from answerable questions of one article:
+Four kinds, made from answerable questions of one article:
 - same-article negatives: the question paired with another paragraph of its article that holds none of its
   answers. Easy: that paragraph usually shares few words with the question.
 - swap negatives: the question kept on its own paragraph, but one of its names or numbers that the paragraph
   contains is swapped for one from elsewhere in the article that the paragraph does not contain ("Who shared the
   1903 prize?" -> "Who shared the 1911 prize?"). Hard, like SQuAD 2.0's adversarial questions: the words still
   match the paragraph, only the fact asked about is missing.
+- negation negatives: the question negated ("When did Tesla arrive?" -> "When didn't Tesla arrive?") where the
+  sentence holding its answer says nothing negative. SQuAD 2.0's authors wrote 9% of its unanswerable questions
+  this way (Rajpurkar et al., 2018, table 2).
+- antonym negatives: a word of the question that its paragraph uses swapped for its antonym, which the paragraph
+  does not use ("the largest city" -> "the smallest city"); 20% of SQuAD 2.0's unanswerable questions.
+These are noisy (a negated question can still have an answer the paragraph implies), as SQuAD 2.0's own are not.
 """
 
 from __future__ import annotations
@@ -109,6 +115,105 @@ def swap_negatives(article: Sequence[QARecord], rate: float, rng: random.Random)
         if swapped is not None:
             negatives.append(
                 QARecord(id=f"{record.id}__swap", title=record.title, context=record.context, question=swapped,
+                         answers=[])
+            )
+    return negatives
+
+
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|without)\b|n't\b", re.IGNORECASE)
+# Auxiliary -> its negation, in the form a question would use ("What was not", "When didn't").
+_NEGATED_AUXILIARY = {
+    "is": "is not", "was": "was not", "are": "are not", "were": "were not",
+    "do": "don't", "does": "doesn't", "did": "didn't", "can": "can't", "could": "couldn't",
+    "has": "hasn't", "have": "haven't", "had": "hadn't", "will": "won't", "would": "wouldn't", "should": "shouldn't",
+}
+_AUXILIARY = re.compile(r"\b(" + "|".join(_NEGATED_AUXILIARY) + r")\b")
+
+
+def _answer_sentence(context: str, answer_start: int) -> str:
+    start = context.rfind(". ", 0, answer_start) + 1
+    end = context.find(". ", answer_start)
+    return context[start : end if end >= 0 else len(context)]
+
+
+def negate_question(question: str, answer_sentence: str) -> str | None:
+    """The question with its first auxiliary (within its first six words) negated; None when the question or the
+    sentence holding its answer is already negative, or the question has no auxiliary up front."""
+    if _NEGATION.search(question) or _NEGATION.search(answer_sentence):
+        return None
+    first_six_words = re.match(r"\s*(?:\S+\s+){0,5}\S*", question).end()
+    match = _AUXILIARY.search(question, 0, first_six_words)
+    if match is None or not question[: match.start()].strip():  # "Did ...": a yes/no question, not SQuAD's kind
+        return None
+    return question[: match.start()] + _NEGATED_AUXILIARY[match.group(1)] + question[match.end() :]
+
+
+# Pairs of words that ask about opposite facts; both directions are used.
+_ANTONYM_PAIRS = """
+first last  largest smallest  biggest smallest  most least  highest lowest  earliest latest  oldest youngest
+longest shortest  best worst  fastest slowest  heaviest lightest  deepest shallowest  nearest farthest
+closest farthest  richest poorest  strongest weakest  greatest least  maximum minimum  major minor
+increase decrease  increased decreased  increases decreases  rise fall  rose fell  before after
+north south  east west  northern southern  eastern western  northernmost southernmost  easternmost westernmost
+upper lower  inner outer  internal external  domestic foreign  urban rural  public private  male female
+positive negative  ancient modern  early late  earlier later  large small  larger smaller  high low
+higher lower  longer shorter  wet dry  hot cold  warm cool  strong weak  rich poor  success failure
+successful unsuccessful  legal illegal  win lose  won lost  winning losing  gain loss  gained lost  import export
+imported exported  imports exports  support oppose  supported opposed  include exclude  included excluded
+accepted rejected  allowed banned  open closed  opened closed  start end  started ended  began ended  entered left
+born died  birth death  top bottom  above below  inside outside  maximum minimum  more fewer  majority minority
+""".split()
+ANTONYMS = {}
+for _word, _opposite in zip(_ANTONYM_PAIRS[::2], _ANTONYM_PAIRS[1::2]):
+    ANTONYMS.setdefault(_word, _opposite)
+    ANTONYMS.setdefault(_opposite, _word)
+
+
+def antonym_question(question: str, context: str, rng: random.Random) -> str | None:
+    """The question with one word that `context` also uses swapped for an antonym that `context` does not use;
+    None when no word qualifies."""
+    context_words = set(re.findall(r"[a-z]+", context.lower()))
+    candidates = [
+        match
+        for match in re.finditer(r"[A-Za-z]+", question)
+        if match.group(0).lower() in ANTONYMS
+        and match.group(0).lower() in context_words
+        and ANTONYMS[match.group(0).lower()] not in context_words
+    ]
+    if not candidates:
+        return None
+    match = rng.choice(candidates)
+    opposite = ANTONYMS[match.group(0).lower()]
+    if match.group(0)[0].isupper():
+        opposite = opposite.capitalize()
+    return question[: match.start()] + opposite + question[match.end() :]
+
+
+def negation_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
+    """Answerable questions of the article, with chance `rate`, negated (see module doc)."""
+    negatives = []
+    for record in article:
+        if rate <= 0 or record.is_impossible or rng.random() >= rate:
+            continue
+        negated = negate_question(record.question, _answer_sentence(record.context, record.answers[0]["answer_start"]))
+        if negated is not None:
+            negatives.append(
+                QARecord(id=f"{record.id}__not", title=record.title, context=record.context, question=negated,
+                         answers=[])
+            )
+    return negatives
+
+
+def antonym_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
+    """Answerable questions of the article, with chance `rate`, with a word swapped for its antonym (module doc)."""
+    negatives = []
+    for record in article:
+        if rate <= 0 or record.is_impossible or rng.random() >= rate:
+            continue
+        flipped = antonym_question(record.question, record.context, rng)
+        if flipped is not None:
+            negatives.append(
+                QARecord(id=f"{record.id}__ant", title=record.title, context=record.context, question=flipped,
                          answers=[])
             )
     return negatives

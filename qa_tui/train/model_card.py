@@ -43,7 +43,9 @@ def model_card(settings: dict, command: list[str], data_summary: dict, metrics: 
         "",
         f"Training examples: {data_summary.get('train_examples')} "
         f"({data_summary.get('train_unanswerable')} unanswerable: same-article negatives at rate "
-        f"{settings.get('negatives')}, name/number-swap negatives at rate {settings.get('swap_negatives')}), "
+        f"{settings.get('negatives')}, name/number-swap negatives at rate {settings.get('swap_negatives')}, "
+        f"negation negatives at rate {settings.get('negation_negatives', 0.0)}, antonym negatives at rate "
+        f"{settings.get('antonym_negatives', 0.0)}), "
         f"{data_summary.get('train_features')} features; "
         f"held-out examples: {data_summary.get('holdout_examples')}.",
         "",

@@ -151,7 +151,8 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             say(f"{settings.dev_file}: no answerable questions; HasAns metrics will be absent", "yellow")
         choice_records = sample_records(holdout_records, settings.eval_limit, settings.seed)
 
-        model = AutoModelForQuestionAnswering.from_pretrained(model_name)
+        # fp32 master weights whatever the checkpoint holds (the bundled model is fp16): bf16/fp16 come from autocast.
+        model = AutoModelForQuestionAnswering.from_pretrained(model_name, dtype=torch.float32)
         examples_per_step = settings.batch_size * settings.grad_accum * int(os.environ.get("WORLD_SIZE", "1"))
         evaluate_during = bool(choice_records) and settings.eval_steps > 0
         if evaluate_during and settings.save_steps % settings.eval_steps:

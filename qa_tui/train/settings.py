@@ -35,6 +35,8 @@ class TrainSettings:
     device: str = "auto"
     negatives: float = 0.0
     swap_negatives: float = 0.0
+    negation_negatives: float = 0.0
+    antonym_negatives: float = 0.0
     holdout: float = 0.0
     cache_dir: str | None = None
     strict: bool = False
@@ -49,6 +51,8 @@ class TrainSettings:
             windows=self.windows,
             negatives=self.negatives,
             swap_negatives=self.swap_negatives,
+            negation_negatives=self.negation_negatives,
+            antonym_negatives=self.antonym_negatives,
             holdout=self.holdout,
             seed=self.seed,
             strict=self.strict,
