@@ -1,5 +1,5 @@
 """The bundled default model: fp16, small, carrying its threshold, shipped in the wheel and found by a
-non-editable install. (Of the article's three worked examples, tests/fixtures/covid_examples.json, bundled model v4
+non-editable install. (Of the article's three worked examples, tests/fixtures/covid_examples.json, bundled model v5
 answers one exactly and abstains on the other two: issue 4 stays open until a model answers all three, and their
 test comes with that model.)"""
 
