@@ -227,19 +227,19 @@ def train(
     precision: str = typer.Option("auto", "--precision", help=TRAIN_PRECISION_HELP),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     negatives: float = typer.Option(
-        0.0, "--negatives", help="Chance per answerable question of adding it, paired with another paragraph of its article, as unanswerable."
+        0.0, "--negatives", min=0.0, max=1.0, help="Chance per answerable question of adding it, paired with another paragraph of its article, as unanswerable."
     ),
     swap_negatives: float = typer.Option(
-        0.0, "--swap-negatives", help="Chance per answerable question of adding a copy with one of its names or numbers swapped for one its paragraph lacks, as unanswerable."
+        0.0, "--swap-negatives", min=0.0, max=1.0, help="Chance per answerable question of adding a copy with one of its names or numbers swapped for one its paragraph lacks, as unanswerable."
     ),
     negation_negatives: float = typer.Option(
-        0.0, "--negation-negatives", help="Chance per answerable question of adding a negated copy (\"When did\" -> \"When didn't\"), as unanswerable."
+        0.0, "--negation-negatives", min=0.0, max=1.0, help="Chance per answerable question of adding a negated copy (\"When did\" -> \"When didn't\"), as unanswerable."
     ),
     antonym_negatives: float = typer.Option(
-        0.0, "--antonym-negatives", help="Chance per answerable question of adding a copy with a word its paragraph uses swapped for an antonym the paragraph lacks (largest -> smallest), as unanswerable."
+        0.0, "--antonym-negatives", min=0.0, max=1.0, help="Chance per answerable question of adding a copy with a word its paragraph uses swapped for an antonym the paragraph lacks (largest -> smallest), as unanswerable."
     ),
     holdout: float = typer.Option(
-        0.0, "--holdout", help="Share of training articles held out to pick the checkpoint and the no-answer threshold."
+        0.0, "--holdout", min=0.0, max=1.0, help="Share of training articles held out to pick the checkpoint and the no-answer threshold."
     ),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache. Default: a per-user cache directory."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
@@ -295,11 +295,11 @@ def prepare(
     max_seq_length: int = typer.Option(384, "--max-seq-length", help=FEATURE_OPTIONS_HELP),
     doc_stride: int = typer.Option(128, "--doc-stride", help=FEATURE_OPTIONS_HELP),
     max_query_length: int = typer.Option(64, "--max-query-length", help=FEATURE_OPTIONS_HELP),
-    negatives: float = typer.Option(0.0, "--negatives", help=FEATURE_OPTIONS_HELP),
-    swap_negatives: float = typer.Option(0.0, "--swap-negatives", help=FEATURE_OPTIONS_HELP),
-    negation_negatives: float = typer.Option(0.0, "--negation-negatives", help=FEATURE_OPTIONS_HELP),
-    antonym_negatives: float = typer.Option(0.0, "--antonym-negatives", help=FEATURE_OPTIONS_HELP),
-    holdout: float = typer.Option(0.0, "--holdout", help=FEATURE_OPTIONS_HELP),
+    negatives: float = typer.Option(0.0, "--negatives", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
+    swap_negatives: float = typer.Option(0.0, "--swap-negatives", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
+    negation_negatives: float = typer.Option(0.0, "--negation-negatives", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
+    antonym_negatives: float = typer.Option(0.0, "--antonym-negatives", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
+    holdout: float = typer.Option(0.0, "--holdout", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
     seed: int = typer.Option(42, "--seed", help=FEATURE_OPTIONS_HELP),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

@@ -219,3 +219,16 @@ def test_training_a_half_precision_model_further_keeps_fp32_master_weights(tiny_
     assert result.exit_code == 0, result.output
     with safe_open(str(out / "model.safetensors"), "pt") as saved:
         assert {saved.get_tensor(name).dtype for name in saved.keys()} == {torch.float32}
+
+
+def test_a_negative_rate_outside_zero_to_one_is_refused_by_name(tiny_model_dir, tmp_path):
+    for command, flag in (("train", "--antonym-negatives"), ("prepare", "--negation-negatives"), ("train", "--holdout")):
+        args = (
+            train_args(tiny_model_dir, tmp_path / "run", tmp_path / "cache", flag, "1.5")
+            if command == "train"
+            else ["prepare", "--data", str(TRAIN_FILE), "--cache-dir", str(tmp_path / "cache"), flag, "1.5"]
+        )
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '{flag}'" in result.output
+        assert not (tmp_path / "run").exists() and not (tmp_path / "cache").exists(), "refused before any work"
