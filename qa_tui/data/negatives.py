@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 from qa_tui.data.squad import QARecord
 
@@ -100,6 +100,25 @@ def swap_question(question: str, context: str, names: set[str], numbers: set[str
     return None
 
 
+def _rewritten_negatives(
+    article: Sequence[QARecord], rate: float, rng: random.Random, suffix: str,
+    rewrite: Callable[[QARecord], str | None],
+) -> list[QARecord]:
+    """Answerable questions of the article, each with chance `rate`, rewritten by `rewrite` (None: not possible)
+    and kept on their own paragraph as unanswerable, with `__{suffix}` added to the id."""
+    negatives = []
+    for record in article:
+        if record.is_impossible or rng.random() >= rate:
+            continue
+        question = rewrite(record)
+        if question is not None:
+            negatives.append(
+                QARecord(id=f"{record.id}__{suffix}", title=record.title, context=record.context, question=question,
+                         answers=[])
+            )
+    return negatives
+
+
 def swap_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
     """Answerable questions of the article, with chance `rate`, with a name or number swapped (see module doc)."""
     if rate <= 0:
@@ -107,17 +126,9 @@ def swap_negatives(article: Sequence[QARecord], rate: float, rng: random.Random)
     contexts = list(dict.fromkeys(record.context for record in article))
     names = set().union(*(_names(context, mid_sentence_only=True) for context in contexts))
     numbers = set().union(*(_numbers(context) for context in contexts))
-    negatives = []
-    for record in article:
-        if record.is_impossible or rng.random() >= rate:
-            continue
-        swapped = swap_question(record.question, record.context, names, numbers, rng)
-        if swapped is not None:
-            negatives.append(
-                QARecord(id=f"{record.id}__swap", title=record.title, context=record.context, question=swapped,
-                         answers=[])
-            )
-    return negatives
+    return _rewritten_negatives(
+        article, rate, rng, "swap", lambda record: swap_question(record.question, record.context, names, numbers, rng)
+    )
 
 
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|without)\b|n't\b", re.IGNORECASE)
@@ -161,7 +172,7 @@ higher lower  longer shorter  wet dry  hot cold  warm cool  strong weak  rich po
 successful unsuccessful  legal illegal  win lose  won lost  winning losing  gain loss  gained lost  import export
 imported exported  imports exports  support oppose  supported opposed  include exclude  included excluded
 accepted rejected  allowed banned  open closed  opened closed  start end  started ended  began ended  entered left
-born died  birth death  top bottom  above below  inside outside  maximum minimum  more fewer  majority minority
+born died  birth death  top bottom  above below  inside outside  more fewer  majority minority
 """.split()
 ANTONYMS = {}
 for _word, _opposite in zip(_ANTONYM_PAIRS[::2], _ANTONYM_PAIRS[1::2]):
@@ -174,16 +185,13 @@ def antonym_question(question: str, context: str, rng: random.Random) -> str | N
     None when no word qualifies."""
     context_words = set(re.findall(r"[a-z]+", context.lower()))
     candidates = [
-        match
+        (match, ANTONYMS[word])
         for match in re.finditer(r"[A-Za-z]+", question)
-        if match.group(0).lower() in ANTONYMS
-        and match.group(0).lower() in context_words
-        and ANTONYMS[match.group(0).lower()] not in context_words
+        if (word := match.group(0).lower()) in ANTONYMS and word in context_words and ANTONYMS[word] not in context_words
     ]
     if not candidates:
         return None
-    match = rng.choice(candidates)
-    opposite = ANTONYMS[match.group(0).lower()]
+    match, opposite = rng.choice(candidates)
     if match.group(0)[0].isupper():
         opposite = opposite.capitalize()
     return question[: match.start()] + opposite + question[match.end() :]
@@ -191,29 +199,18 @@ def antonym_question(question: str, context: str, rng: random.Random) -> str | N
 
 def negation_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
     """Answerable questions of the article, with chance `rate`, negated (see module doc)."""
-    negatives = []
-    for record in article:
-        if rate <= 0 or record.is_impossible or rng.random() >= rate:
-            continue
-        negated = negate_question(record.question, _answer_sentence(record.context, record.answers[0]["answer_start"]))
-        if negated is not None:
-            negatives.append(
-                QARecord(id=f"{record.id}__not", title=record.title, context=record.context, question=negated,
-                         answers=[])
-            )
-    return negatives
+    if rate <= 0:
+        return []
+    return _rewritten_negatives(
+        article, rate, rng, "not",
+        lambda record: negate_question(record.question, _answer_sentence(record.context, record.answers[0]["answer_start"])),
+    )
 
 
 def antonym_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
     """Answerable questions of the article, with chance `rate`, with a word swapped for its antonym (module doc)."""
-    negatives = []
-    for record in article:
-        if rate <= 0 or record.is_impossible or rng.random() >= rate:
-            continue
-        flipped = antonym_question(record.question, record.context, rng)
-        if flipped is not None:
-            negatives.append(
-                QARecord(id=f"{record.id}__ant", title=record.title, context=record.context, question=flipped,
-                         answers=[])
-            )
-    return negatives
+    if rate <= 0:
+        return []
+    return _rewritten_negatives(
+        article, rate, rng, "ant", lambda record: antonym_question(record.question, record.context, rng)
+    )
