@@ -131,7 +131,7 @@ def swap_negatives(article: Sequence[QARecord], rate: float, rng: random.Random)
     )
 
 
-_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|without)\b|n't\b", re.IGNORECASE)
+NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|without)\b|n't\b", re.IGNORECASE)
 # Auxiliary -> its negation, in the form a question would use ("What was not", "When didn't").
 _NEGATED_AUXILIARY = {
     "is": "is not", "was": "was not", "are": "are not", "were": "were not",
@@ -150,7 +150,7 @@ def _answer_sentence(context: str, answer_start: int) -> str:
 def negate_question(question: str, answer_sentence: str) -> str | None:
     """The question with its first auxiliary (within its first six words) negated; None when the question or the
     sentence holding its answer is already negative, or the question has no auxiliary up front."""
-    if _NEGATION.search(question) or _NEGATION.search(answer_sentence):
+    if NEGATION.search(question) or NEGATION.search(answer_sentence):
         return None
     first_six_words = re.match(r"\s*(?:\S+\s+){0,5}\S*", question).end()
     match = _AUXILIARY.search(question, 0, first_six_words)
