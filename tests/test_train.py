@@ -150,6 +150,24 @@ def test_sigterm_saves_a_checkpoint_and_resume_goes_on(tiny_model_dir, tmp_path)
     assert events[-1]["event"] == "end"
 
 
+def test_resume_saves_at_the_new_interval(tiny_model_dir, tmp_path):
+    """The Trainer restores the checkpoint's save interval on resume; this invocation's --save-steps must win."""
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    first = CliRunner().invoke(
+        app, train_args(tiny_model_dir, out, cache, "--max-steps", "4", "--save-steps", "2", "--eval-steps", "0")
+    )
+    assert first.exit_code == 0, first.output
+    resumed = CliRunner().invoke(
+        app, train_args(tiny_model_dir, out, cache, "--resume", "--max-steps", "9", "--save-steps", "3",
+                        "--eval-steps", "0")
+    )
+    assert resumed.exit_code == 0, resumed.output
+    events = events_of(out)
+    second_start = [index for index, event in enumerate(events) if event["event"] == "start"][1]
+    saved_after_resume = [event["step"] for event in events[second_start:] if event["event"] == "checkpoint"]
+    assert saved_after_resume == [6, 9]
+
+
 def test_resume_after_sigkill_skips_a_broken_checkpoint(tiny_model_dir, tmp_path):
     out, cache = tmp_path / "run", tmp_path / "cache"
     process = _spawn_training(tiny_model_dir, out, cache, "--max-steps", "100000", "--save-steps", "2",

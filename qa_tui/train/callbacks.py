@@ -1,4 +1,5 @@
-"""Trainer callbacks: progress events (events.jsonl + a rich progress bar) and a graceful stop on Ctrl-C/SIGTERM."""
+"""Trainer callbacks: progress events (events.jsonl + a rich progress bar), a graceful stop on Ctrl-C/SIGTERM, and
+the intervals of this invocation on a resumed run."""
 
 from __future__ import annotations
 
@@ -113,3 +114,13 @@ class StopOnSignal(TrainerCallback):
         if self.reason is not None:
             control.should_save = True
             control.should_training_stop = True
+
+
+class CurrentIntervals(TrainerCallback):
+    """On --resume, save, evaluate and log at the intervals given now, not the checkpoint's.
+
+    The Trainer restores its state (intervals included) from the checkpoint after it has set this invocation's, so
+    `--resume --save-steps 200` would otherwise still save at the old interval."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        state.compute_steps(args, state.max_steps)

@@ -26,7 +26,7 @@ from qa_tui.errors import UserError
 from qa_tui.evaluation import evaluate_engine
 from qa_tui.events import EVENTS_FILE, EventWriter
 from qa_tui.io import write_json_atomic
-from qa_tui.train.callbacks import ProgressEvents, StopOnSignal
+from qa_tui.train.callbacks import CurrentIntervals, ProgressEvents, StopOnSignal
 from qa_tui.train.checkpoints import latest_good_checkpoint, prepare_output_dir
 from qa_tui.train.model_card import model_card
 from qa_tui.train.settings import TrainSettings
@@ -169,7 +169,8 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             windows=settings.windows,
             data_collator=PadCollator(tokenizer),
             processing_class=tokenizer,
-            callbacks=[ProgressEvents(events, console if is_main else None, examples_per_step), stopper],
+            callbacks=[ProgressEvents(events, console if is_main else None, examples_per_step), stopper,
+                       CurrentIntervals()],
         )
         trainer.remove_callback(PrinterCallback)  # progress goes to events.jsonl and the progress bar instead
         transformers.logging.set_verbosity_error()
