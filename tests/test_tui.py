@@ -467,12 +467,14 @@ def test_the_form_builds_train_arguments(tmp_path):
     train.write_text("{}")
     request = TrainRequest.from_fields(
         {"train_files": f"{train} {train}", "output_dir": "runs/x", "epochs": "2", "max_steps": "",
-         "learning_rate": "3e-5", "negatives": "0.5", "holdout": "0.05", "batch_size": "16"},
+         "learning_rate": "3e-5", "negatives": "0.5", "holdout": "0.05", "batch_size": "16",
+         "swap_negatives": "0.4", "negation_negatives": "0.1", "antonym_negatives": "1"},
         overwrite=True,
     )
     assert request.arguments() == [
         "train", "--train-file", str(train), "--train-file", str(train), "--output-dir", "runs/x", "--epochs", "2.0",
-        "--batch-size", "16", "--learning-rate", "3e-05", "--negatives", "0.5", "--holdout", "0.05",
+        "--batch-size", "16", "--learning-rate", "3e-05", "--negatives", "0.5", "--swap-negatives", "0.4",
+        "--negation-negatives", "0.1", "--antonym-negatives", "1.0", "--holdout", "0.05",
         "--overwrite-output-dir",
     ]
     assert request.command()[:4] == [sys.executable, "-m", "qa_tui", "train"]
@@ -481,6 +483,7 @@ def test_the_form_builds_train_arguments(tmp_path):
         ({"train_files": str(tmp_path / "nope.json"), "output_dir": "x"}, "no such file"),
         ({"train_files": str(train)}, "output dir"),
         ({"train_files": str(train), "output_dir": "x", "negatives": "1.5"}, "negatives"),
+        ({"train_files": str(train), "output_dir": "x", "antonym_negatives": "-0.1"}, "antonym negatives"),
         ({"train_files": str(train), "output_dir": "x", "batch_size": "two"}, "not an integer"),
     ]:
         with pytest.raises(UserError, match=error):
@@ -547,10 +550,12 @@ async def test_the_form_starts_a_run_and_the_screen_follows_it(engine, tmp_path,
         app.screen.query_one("#field-train_files").value = str(train)
         app.screen.query_one("#field-output_dir").value = str(tmp_path / "run")
         app.screen.query_one("#field-max_steps").value = "60"
+        app.screen.query_one("#field-antonym_negatives").value = "0.5"
         await pilot.press("ctrl+s")
         await settle(pilot)
         [request] = started
-        assert request.train_files == (str(train),) and request.max_steps == 60
+        assert request.train_files == (str(train),) and request.max_steps == 60 and request.antonym_negatives == 0.5
+        assert request.arguments()[-2:] == ["--antonym-negatives", "0.5"]
         watcher = app.screen.watcher
         assert watcher.run_dir == tmp_path / "run" and watcher.process is not None
         assert "no such directory" in plain(app.screen.query_one("#run-message"))

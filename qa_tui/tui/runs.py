@@ -38,6 +38,9 @@ class TrainRequest:
     learning_rate: float | None = None
     max_seq_length: int | None = None
     negatives: float | None = None
+    swap_negatives: float | None = None
+    negation_negatives: float | None = None
+    antonym_negatives: float | None = None
     holdout: float | None = None
     overwrite_output_dir: bool = False
     resume: bool = False
@@ -57,6 +60,9 @@ class TrainRequest:
             ("--learning-rate", self.learning_rate),
             ("--max-seq-length", self.max_seq_length),
             ("--negatives", self.negatives),
+            ("--swap-negatives", self.swap_negatives),
+            ("--negation-negatives", self.negation_negatives),
+            ("--antonym-negatives", self.antonym_negatives),
             ("--holdout", self.holdout),
         ]
         for flag, value in options:
@@ -119,6 +125,9 @@ class TrainRequest:
             learning_rate=number("learning_rate", float, 0, low_open=True),
             max_seq_length=number("max_seq_length", int, 32, 4096),
             negatives=number("negatives", float, 0, 1),
+            swap_negatives=number("swap_negatives", float, 0, 1),
+            negation_negatives=number("negation_negatives", float, 0, 1),
+            antonym_negatives=number("antonym_negatives", float, 0, 1),
             holdout=number("holdout", float, 0, 1),
             overwrite_output_dir=overwrite,
             resume=resume,
