@@ -25,7 +25,7 @@ FIELDS = (
     ("learning_rate", "Learning rate", "e.g. 3e-5"),
     ("max_seq_length", "Max seq length", "e.g. 384"),
     ("negatives", "Negatives", "0-1: questions re-paired as unanswerable"),
-    ("swap_negatives", "Swap negatives", "0-1: a name or number swapped for one the paragraph lacks"),
+    ("swap_negatives", "Swap neg.", "0-1: a name or number swapped for one the paragraph lacks"),
     ("negation_negatives", "Negation neg.", "0-1: questions negated (When did -> When didn't)"),
     ("antonym_negatives", "Antonym neg.", "0-1: a word swapped for its antonym (largest -> smallest)"),
     ("holdout", "Holdout", "0-1: articles held out (picks the threshold)"),
