@@ -196,6 +196,11 @@ def ask(
 FEATURE_OPTIONS_HELP = "Feature options must match `qa-tui train`'s for it to reuse the cache."
 
 
+def rate_option(flag: str, help: str):
+    """A 0-1 rate (negatives, holdout), 0 by default: typer refuses anything else, naming the flag, before any work."""
+    return typer.Option(0.0, flag, min=0.0, max=1.0, help=help)
+
+
 @app.command()
 @cli_errors
 def train(
@@ -226,20 +231,20 @@ def train(
     seed: int = typer.Option(42, "--seed", help="Seed for shuffling, negatives and the holdout split."),
     precision: str = typer.Option("auto", "--precision", help=TRAIN_PRECISION_HELP),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
-    negatives: float = typer.Option(
-        0.0, "--negatives", min=0.0, max=1.0, help="Chance per answerable question of adding it, paired with another paragraph of its article, as unanswerable."
+    negatives: float = rate_option(
+        "--negatives", "Chance per answerable question of adding it, paired with another paragraph of its article, as unanswerable."
     ),
-    swap_negatives: float = typer.Option(
-        0.0, "--swap-negatives", min=0.0, max=1.0, help="Chance per answerable question of adding a copy with one of its names or numbers swapped for one its paragraph lacks, as unanswerable."
+    swap_negatives: float = rate_option(
+        "--swap-negatives", "Chance per answerable question of adding a copy with one of its names or numbers swapped for one its paragraph lacks, as unanswerable."
     ),
-    negation_negatives: float = typer.Option(
-        0.0, "--negation-negatives", min=0.0, max=1.0, help="Chance per answerable question of adding a negated copy (\"When did\" -> \"When didn't\"), as unanswerable."
+    negation_negatives: float = rate_option(
+        "--negation-negatives", "Chance per answerable question of adding a negated copy (\"When did\" -> \"When didn't\"), as unanswerable."
     ),
-    antonym_negatives: float = typer.Option(
-        0.0, "--antonym-negatives", min=0.0, max=1.0, help="Chance per answerable question of adding a copy with a word its paragraph uses swapped for an antonym the paragraph lacks (largest -> smallest), as unanswerable."
+    antonym_negatives: float = rate_option(
+        "--antonym-negatives", "Chance per answerable question of adding a copy with a word its paragraph uses swapped for an antonym the paragraph lacks (largest -> smallest), as unanswerable."
     ),
-    holdout: float = typer.Option(
-        0.0, "--holdout", min=0.0, max=1.0, help="Share of training articles held out to pick the checkpoint and the no-answer threshold."
+    holdout: float = rate_option(
+        "--holdout", "Share of training articles held out to pick the checkpoint and the no-answer threshold."
     ),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache. Default: a per-user cache directory."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
@@ -295,11 +300,11 @@ def prepare(
     max_seq_length: int = typer.Option(384, "--max-seq-length", help=FEATURE_OPTIONS_HELP),
     doc_stride: int = typer.Option(128, "--doc-stride", help=FEATURE_OPTIONS_HELP),
     max_query_length: int = typer.Option(64, "--max-query-length", help=FEATURE_OPTIONS_HELP),
-    negatives: float = typer.Option(0.0, "--negatives", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
-    swap_negatives: float = typer.Option(0.0, "--swap-negatives", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
-    negation_negatives: float = typer.Option(0.0, "--negation-negatives", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
-    antonym_negatives: float = typer.Option(0.0, "--antonym-negatives", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
-    holdout: float = typer.Option(0.0, "--holdout", min=0.0, max=1.0, help=FEATURE_OPTIONS_HELP),
+    negatives: float = rate_option("--negatives", FEATURE_OPTIONS_HELP),
+    swap_negatives: float = rate_option("--swap-negatives", FEATURE_OPTIONS_HELP),
+    negation_negatives: float = rate_option("--negation-negatives", FEATURE_OPTIONS_HELP),
+    antonym_negatives: float = rate_option("--antonym-negatives", FEATURE_OPTIONS_HELP),
+    holdout: float = rate_option("--holdout", FEATURE_OPTIONS_HELP),
     seed: int = typer.Option(42, "--seed", help=FEATURE_OPTIONS_HELP),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from pathlib import Path
 
 from qa_tui.data.negatives import NEGATION
 from qa_tui.data.squad import read_records
@@ -23,7 +24,7 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="The SQuAD file that was evaluated.")
     parser.add_argument("--predictions", required=True, help="predictions.json from `qa-tui eval` on it.")
     args = parser.parse_args()
-    predictions = json.loads(open(args.predictions, encoding="utf-8").read())
+    predictions = json.loads(Path(args.predictions).read_text(encoding="utf-8"))
     totals, abstained = Counter(), Counter()
     for record in read_records(args.data):
         plain = "unanswerable" if record.is_impossible else "answerable"

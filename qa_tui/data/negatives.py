@@ -105,7 +105,10 @@ def _rewritten_negatives(
     rewrite: Callable[[QARecord], str | None],
 ) -> list[QARecord]:
     """Answerable questions of the article, each with chance `rate`, rewritten by `rewrite` (None: not possible)
-    and kept on their own paragraph as unanswerable, with `__{suffix}` added to the id."""
+    and kept on their own paragraph as unanswerable, with `__{suffix}` added to the id. A rate of 0 draws nothing
+    from `rng`, so turning one kind off leaves the others' negatives as they were."""
+    if rate <= 0:
+        return []
     negatives = []
     for record in article:
         if record.is_impossible or rng.random() >= rate:
@@ -121,7 +124,7 @@ def _rewritten_negatives(
 
 def swap_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
     """Answerable questions of the article, with chance `rate`, with a name or number swapped (see module doc)."""
-    if rate <= 0:
+    if rate <= 0:  # before the article scan below, which is the costly part
         return []
     contexts = list(dict.fromkeys(record.context for record in article))
     names = set().union(*(_names(context, mid_sentence_only=True) for context in contexts))
@@ -199,8 +202,6 @@ def antonym_question(question: str, context: str, rng: random.Random) -> str | N
 
 def negation_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
     """Answerable questions of the article, with chance `rate`, negated (see module doc)."""
-    if rate <= 0:
-        return []
     return _rewritten_negatives(
         article, rate, rng, "not",
         lambda record: negate_question(record.question, _answer_sentence(record.context, record.answers[0]["answer_start"])),
@@ -209,8 +210,6 @@ def negation_negatives(article: Sequence[QARecord], rate: float, rng: random.Ran
 
 def antonym_negatives(article: Sequence[QARecord], rate: float, rng: random.Random) -> list[QARecord]:
     """Answerable questions of the article, with chance `rate`, with a word swapped for its antonym (module doc)."""
-    if rate <= 0:
-        return []
     return _rewritten_negatives(
         article, rate, rng, "ant", lambda record: antonym_question(record.question, record.context, rng)
     )
