@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import torch
 from typer.testing import CliRunner
 
 from qa_tui.cli import app
@@ -148,6 +149,39 @@ def test_sigterm_saves_a_checkpoint_and_resume_goes_on(tiny_model_dir, tmp_path)
     resumed_logs = [event["step"] for event in events[[e["event"] for e in events].index("stopped"):] if event["event"] == "log"]
     assert resumed_logs and min(resumed_logs) > stopped_step, "resume must go on from the checkpoint, not step 0"
     assert events[-1]["event"] == "end"
+
+
+def test_resume_to_the_stopped_step_finishes_the_run_without_training(tiny_model_dir, tmp_path):
+    """A run stopped early is finished as it stands with `--resume --max-steps <the stopped step>`: no more steps,
+    but the best checkpoint, the held-out threshold, the model and its card, as at a normal end."""
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    process = _spawn_training(tiny_model_dir, out, cache, "--max-steps", "100000", "--save-steps", "2",
+                              "--eval-steps", "2")
+    _wait_for_checkpoint(out, process)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output
+    stopped_step = [event for event in events_of(out) if event["event"] == "stopped"][-1]["step"]
+    assert not (out / "qa_tui.json").exists()
+
+    result = CliRunner().invoke(
+        app, train_args(tiny_model_dir, out, cache, "--resume", "--max-steps", str(stopped_step), "--save-steps", "2",
+                        "--eval-steps", "2")
+    )
+    assert result.exit_code == 0, result.output
+    events = events_of(out)
+    after_stop = events[[event["event"] for event in events].index("stopped") + 1:]
+    assert not [event for event in after_stop if event["event"] == "log"], "no step may be trained after the stop"
+    assert after_stop[-1]["event"] == "end" and after_stop[-1]["train"]["steps"] == stopped_step
+    assert "holdout" in json.loads((out / "metrics.json").read_text())
+    for name in ("model.safetensors", "qa_tui.json", "README.md"):
+        assert (out / name).is_file(), name
+    from safetensors.torch import load_file
+
+    best = json.loads((out / f"checkpoint-{stopped_step}" / "trainer_state.json").read_text())["best_model_checkpoint"]
+    final, chosen = load_file(out / "model.safetensors"), load_file(Path(best) / "model.safetensors")
+    assert final.keys() == chosen.keys()
+    assert all(torch.equal(final[key].float(), chosen[key].float()) for key in final), "the model is the best checkpoint"
 
 
 def test_resume_saves_at_the_new_interval(tiny_model_dir, tmp_path):

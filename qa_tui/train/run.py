@@ -151,10 +151,19 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             say(f"{settings.dev_file}: no answerable questions; HasAns metrics will be absent", "yellow")
         choice_records = sample_records(holdout_records, settings.eval_limit, settings.seed)
 
-        # fp32 master weights whatever the checkpoint holds (the bundled model is fp16): bf16/fp16 come from autocast.
-        model = AutoModelForQuestionAnswering.from_pretrained(model_name, dtype=torch.float32)
-        examples_per_step = settings.batch_size * settings.grad_accum * int(os.environ.get("WORLD_SIZE", "1"))
         evaluate_during = bool(choice_records) and settings.eval_steps > 0
+        # The Trainer takes one step past --max-steps when a checkpoint is already there: a run stopped early is
+        # finished from its checkpoints instead (the best one, as at a normal end), with no step trained.
+        finished_state = _state_if_finished(resume_from, settings.max_steps)
+        weights = model_name
+        if finished_state is not None:
+            best = finished_state.best_model_checkpoint
+            weights = best if evaluate_during and best and Path(best).is_dir() else str(resume_from)
+            say(f"{resume_from} is at step {finished_state.global_step}, --max-steps {settings.max_steps}: "
+                f"finishing the run with {weights}, no step trained")
+        # fp32 master weights whatever the checkpoint holds (the bundled model is fp16): bf16/fp16 come from autocast.
+        model = AutoModelForQuestionAnswering.from_pretrained(weights, dtype=torch.float32)
+        examples_per_step = settings.batch_size * settings.grad_accum * int(os.environ.get("WORLD_SIZE", "1"))
         if evaluate_during and settings.save_steps % settings.eval_steps:
             raise UserError(
                 f"--save-steps {settings.save_steps} must be a multiple of --eval-steps {settings.eval_steps}: "
@@ -174,7 +183,10 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
         )
         trainer.remove_callback(PrinterCallback)  # progress goes to events.jsonl and the progress bar instead
         transformers.logging.set_verbosity_error()
-        train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+        if finished_state is not None:
+            trainer.state, training_loss = finished_state, None
+        else:
+            training_loss = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None).training_loss
 
         if stopper.reason is not None:
             if events:
@@ -210,7 +222,7 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             "seconds": round(time.monotonic() - started),
             "hardware": _hardware(trainer.args.device),
             "precision": precision,
-            "train_loss": train_output.training_loss,
+            "train_loss": training_loss,
         }
         (output_dir / "README.md").write_text(
             model_card(settings.to_dict(), settings.as_command(), prepared.summary, metrics, train_info), encoding="utf-8"
@@ -234,6 +246,16 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
         stopper.uninstall()
         if events:
             events.close()
+
+
+def _state_if_finished(checkpoint: Path | None, max_steps: int):
+    """The checkpoint's Trainer state when it has already reached `max_steps` (> 0), else None."""
+    from transformers import TrainerState
+
+    if checkpoint is None or max_steps <= 0:
+        return None
+    state = TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
+    return state if state.global_step >= max_steps else None
 
 
 def _training_arguments(settings: TrainSettings, output_dir: Path, precision: str, device, evaluate_during: bool):
