@@ -182,6 +182,7 @@ def test_resume_to_the_stopped_step_finishes_the_run_without_training(tiny_model
     final, chosen = load_file(out / "model.safetensors"), load_file(Path(best) / "model.safetensors")
     assert final.keys() == chosen.keys()
     assert all(torch.equal(final[key].float(), chosen[key].float()) for key in final), "the model is the best checkpoint"
+    assert f"The model is the best held-out checkpoint: `{best}`" in (out / "README.md").read_text()
 
 
 def test_resume_saves_at_the_new_interval(tiny_model_dir, tmp_path):

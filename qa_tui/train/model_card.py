@@ -55,6 +55,8 @@ def model_card(settings: dict, command: list[str], data_summary: dict, metrics: 
         f"{train_info.get('seconds', 0) / 3600:.2f} h (this invocation; a resumed run counts only its own) on "
         f"{train_info.get('hardware')}, precision "
         f"{train_info.get('precision')}.",
+        *(["", f"The model is the best held-out checkpoint: `{train_info['best_checkpoint']}`."]
+          if train_info.get("best_checkpoint") else []),
         "",
         "```json",
         json.dumps(settings, indent=2),

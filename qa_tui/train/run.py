@@ -223,6 +223,7 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             "hardware": _hardware(trainer.args.device),
             "precision": precision,
             "train_loss": training_loss,
+            "best_checkpoint": trainer.state.best_model_checkpoint if evaluate_during else None,
         }
         (output_dir / "README.md").write_text(
             model_card(settings.to_dict(), settings.as_command(), prepared.summary, metrics, train_info), encoding="utf-8"
