@@ -158,7 +158,9 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
         weights = model_name
         if finished_state is not None:
             best = finished_state.best_model_checkpoint
-            weights = best if evaluate_during and best and Path(best).is_dir() else str(resume_from)
+            if not (evaluate_during and best and Path(best).is_dir()):
+                best = finished_state.best_model_checkpoint = None  # the card then names no best checkpoint
+            weights = best or str(resume_from)
             say(f"{resume_from} is at step {finished_state.global_step}, --max-steps {settings.max_steps}: "
                 f"finishing the run with {weights}, no step trained")
         # fp32 master weights whatever the checkpoint holds (the bundled model is fp16): bf16/fp16 come from autocast.
