@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from qa_tui.cli import app
@@ -127,17 +128,22 @@ def _wait_for_checkpoint(out: Path, process, timeout=180) -> None:
     raise AssertionError("no checkpoint was written in time")
 
 
-def test_sigterm_saves_a_checkpoint_and_resume_goes_on(tiny_model_dir, tmp_path):
-    out, cache = tmp_path / "run", tmp_path / "cache"
-    process = _spawn_training(tiny_model_dir, out, cache, "--max-steps", "100000", "--save-steps", "2",
-                              "--eval-steps", "0")
+def _stop_with_sigterm(model_dir, out: Path, cache: Path, eval_steps: str) -> int:
+    """Start a long run, SIGTERM it after its first checkpoint; returns the step it stopped at."""
+    process = _spawn_training(model_dir, out, cache, "--max-steps", "100000", "--save-steps", "2",
+                              "--eval-steps", eval_steps)
     _wait_for_checkpoint(out, process)
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
     stopped = [event for event in events_of(out) if event["event"] == "stopped"]
     assert stopped and stopped[-1]["reason"] == "SIGTERM"
-    stopped_step = stopped[-1]["step"]
+    return stopped[-1]["step"]
+
+
+def test_sigterm_saves_a_checkpoint_and_resume_goes_on(tiny_model_dir, tmp_path):
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    stopped_step = _stop_with_sigterm(tiny_model_dir, out, cache, eval_steps="0")
     assert latest_good_checkpoint(out).name == f"checkpoint-{stopped_step}"
 
     result = CliRunner().invoke(
@@ -155,13 +161,7 @@ def test_resume_to_the_stopped_step_finishes_the_run_without_training(tiny_model
     """A run stopped early is finished as it stands with `--resume --max-steps <the stopped step>`: no more steps,
     but the best checkpoint, the held-out threshold, the model and its card, as at a normal end."""
     out, cache = tmp_path / "run", tmp_path / "cache"
-    process = _spawn_training(tiny_model_dir, out, cache, "--max-steps", "100000", "--save-steps", "2",
-                              "--eval-steps", "2")
-    _wait_for_checkpoint(out, process)
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=120)
-    assert process.returncode == 130, output
-    stopped_step = [event for event in events_of(out) if event["event"] == "stopped"][-1]["step"]
+    stopped_step = _stop_with_sigterm(tiny_model_dir, out, cache, eval_steps="2")
     assert not (out / "qa_tui.json").exists()
 
     result = CliRunner().invoke(
@@ -176,8 +176,6 @@ def test_resume_to_the_stopped_step_finishes_the_run_without_training(tiny_model
     assert "holdout" in json.loads((out / "metrics.json").read_text())
     for name in ("model.safetensors", "qa_tui.json", "README.md"):
         assert (out / name).is_file(), name
-    from safetensors.torch import load_file
-
     best = json.loads((out / f"checkpoint-{stopped_step}" / "trainer_state.json").read_text())["best_model_checkpoint"]
     final, chosen = load_file(out / "model.safetensors"), load_file(Path(best) / "model.safetensors")
     assert final.keys() == chosen.keys()
