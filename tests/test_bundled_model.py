@@ -14,6 +14,8 @@ import pytest
 
 from qa_tui.engine.model_files import DEFAULT_MODEL_DIR, SETTINGS_FILE
 
+from conftest import FIXTURES
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -24,7 +26,9 @@ def bundled_engine():
     return QAEngine.load(None, device="cpu")
 
 
-WORKED_EXAMPLES = json.loads((REPO / "tests" / "fixtures" / "covid_examples.json").read_text())["examples"]
+WORKED_EXAMPLES = {
+    example["expected"]: example for example in json.loads((FIXTURES / "covid_examples.json").read_text())["examples"]
+}
 # The third ("What kind of cytokines play a major role in host response?" -> "pro - inflammatory") is met by no model
 # trained here: every version's top span is "cellular immune (response)" (model card, issue 4).
 MET_BY_THE_BUNDLED_MODEL = ("44. 4 %", "all patients died")
@@ -35,7 +39,7 @@ def test_the_top_span_of_a_worked_example_is_the_articles_answer(bundled_engine,
     """The best span (whether or not the no-answer score beats it) is the answer the article's BioBERT gave."""
     from qa_tui.metrics import normalize_answer
 
-    example = next(example for example in WORKED_EXAMPLES if example["expected"] == expected)
+    example = WORKED_EXAMPLES[expected]
     answer = bundled_engine.answer(example["question"], example["context"])
     assert normalize_answer(answer.answers[0].text) == normalize_answer(expected)
 
