@@ -194,6 +194,14 @@ def ask(
 
 
 FEATURE_OPTIONS_HELP = "Feature options must match `qa-tui train`'s for it to reuse the cache."
+TRAIN_FILE_HELP = (
+    "SQuAD v1.1/v2.0 JSON (.json, .json.gz) or JSON Lines; repeat to mix sets. FILE:WEIGHT weights a file's "
+    "questions: 2 reads each twice, 0.5 a random half."
+)
+SELECTION_HELP = (
+    "SQuAD 2.0 file with answerable and unanswerable questions that picks the best checkpoint and the no-answer "
+    "threshold, in place of --holdout; its articles (same title or same context) are kept out of training."
+)
 
 
 def rate_option(flag: str, help: str):
@@ -204,8 +212,8 @@ def rate_option(flag: str, help: str):
 @app.command()
 @cli_errors
 def train(
-    train_file: List[Path] = typer.Option(
-        ..., "--train-file", help="SQuAD v1.1/v2.0 JSON (.json, .json.gz) or JSON Lines; repeat to mix sets."
+    train_file: List[str] = typer.Option(
+        ..., "--train-file", help=TRAIN_FILE_HELP
     ),
     output_dir: Path = typer.Option(..., "--output-dir", "-o", help="Where the model, checkpoints, metrics and events go."),
     model: Optional[str] = typer.Option(
@@ -246,6 +254,7 @@ def train(
     holdout: float = rate_option(
         "--holdout", "Share of training articles held out to pick the checkpoint and the no-answer threshold."
     ),
+    selection_file: Optional[Path] = typer.Option(None, "--selection-file", help=SELECTION_HELP),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache. Default: a per-user cache directory."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
 ):
@@ -255,7 +264,7 @@ def train(
     from qa_tui.train.settings import TrainSettings
 
     settings = TrainSettings(
-        train_files=[str(path) for path in train_file],
+        train_files=list(train_file),
         output_dir=str(output_dir),
         model=model,
         dev_file=str(dev_file) if dev_file else None,
@@ -283,6 +292,7 @@ def train(
         negation_negatives=negation_negatives,
         antonym_negatives=antonym_negatives,
         holdout=holdout,
+        selection_file=str(selection_file) if selection_file else None,
         cache_dir=str(cache_dir) if cache_dir else None,
         strict=strict,
     )
@@ -294,7 +304,7 @@ def train(
 @app.command()
 @cli_errors
 def prepare(
-    data: List[Path] = typer.Option(..., "--data", help="Training file(s), as for `train --train-file`."),
+    data: List[str] = typer.Option(..., "--data", help="Training file(s), as for `train --train-file` (FILE:WEIGHT too)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Base encoder whose tokenizer to use (as for train)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache. Default: a per-user cache directory."),
     max_seq_length: int = typer.Option(384, "--max-seq-length", help=FEATURE_OPTIONS_HELP),
@@ -305,6 +315,7 @@ def prepare(
     negation_negatives: float = rate_option("--negation-negatives", FEATURE_OPTIONS_HELP),
     antonym_negatives: float = rate_option("--antonym-negatives", FEATURE_OPTIONS_HELP),
     holdout: float = rate_option("--holdout", FEATURE_OPTIONS_HELP),
+    selection_file: Optional[Path] = typer.Option(None, "--selection-file", help=FEATURE_OPTIONS_HELP),
     seed: int = typer.Option(42, "--seed", help=FEATURE_OPTIONS_HELP),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of skipping it."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -315,9 +326,12 @@ def prepare(
 
     from transformers import AutoTokenizer
 
-    from qa_tui.data.features import FeatureSettings, prepare_features
+    from qa_tui.data.features import FeatureSettings, KeptOut, prepare_features
     from qa_tui.engine.model_files import base_encoder_path, resolve_model
     from qa_tui.engine.windows import WindowSettings
+    from qa_tui.train.selection import load_selection
+
+    kept_out = KeptOut.of(load_selection(str(selection_file), data)) if selection_file else None
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(model) if model else base_encoder_path(), use_fast=True)
     settings = FeatureSettings(
@@ -329,9 +343,10 @@ def prepare(
         holdout=holdout,
         seed=seed,
         strict=strict,
+        kept_out=kept_out,
     )
     prepared = prepare_features(
-        [str(path) for path in data], tokenizer, settings, cache_dir, log=lambda text: err_console.print(text, highlight=False)
+        list(data), tokenizer, settings, cache_dir, log=lambda text: err_console.print(text, highlight=False)
     )
     summary = {"cache": str(prepared.directory), **prepared.summary}
     if as_json:

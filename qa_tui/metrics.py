@@ -132,3 +132,31 @@ def _best_threshold(
         if current > best:
             best, best_threshold = current, null_odds[qid]
     return 100.0 * best / (len(scores) or 1), best_threshold
+
+
+def threshold_curve(
+    gold: Mapping[str, list[str]],
+    span_predictions: Mapping[str, str],
+    null_odds: Mapping[str, float],
+    thresholds: Iterable[float],
+) -> list[dict]:
+    """F1, HasAns F1 and NoAns accuracy (percent) at each no-answer threshold: the curves a threshold rule is read
+    from. At threshold t a question is "no answer" when its null odds exceed t, else its best span is the answer."""
+    f1 = {qid: max(f1_score(span_predictions.get(qid, ""), text) for text in
+                   ([t for t in answers if normalize_answer(t)] or [""]))
+          for qid, answers in gold.items()}
+    has_ans = [qid for qid, answers in gold.items() if answers]
+    no_ans = [qid for qid, answers in gold.items() if not answers]
+    curve = []
+    for threshold in thresholds:
+        answered = {qid for qid in gold if qid in null_odds and null_odds[qid] <= threshold}
+        has_f1 = sum(f1[qid] for qid in has_ans if qid in answered)
+        abstained = sum(1 for qid in no_ans if qid not in answered or not span_predictions.get(qid))
+        curve.append({
+            "threshold": threshold,
+            "f1": 100.0 * (has_f1 + abstained) / (len(gold) or 1),
+            "HasAns_f1": 100.0 * has_f1 / (len(has_ans) or 1),
+            "NoAns": 100.0 * abstained / (len(no_ans) or 1),
+            "answered": 100.0 * len(answered) / (len(gold) or 1),
+        })
+    return curve

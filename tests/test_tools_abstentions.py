@@ -42,3 +42,23 @@ def test_abstentions_are_counted_by_id_suffix_and_by_negative_word(tmp_path):
         "unanswerable, with a negative word": "2/2",
         "unanswerable, without": "0/1",
     }
+
+
+def test_by_kind_groups_unanswerable_questions_by_their_kind_field(tmp_path):
+    context = "The bridge was rebuilt in 1957."
+    qas = [
+        {"id": "a", "question": "When was the bridge rebuilt?", "answers": [{"text": "1957", "answer_start": 26}]},
+        {"id": "s1", "question": "When was the tunnel rebuilt?", "answers": [], "is_impossible": True, "kind": "SWAP"},
+        {"id": "s2", "question": "When was the road rebuilt?", "answers": [], "is_impossible": True, "kind": "SWAP"},
+        {"id": "n1", "question": "When wasn't the bridge rebuilt?", "answers": [], "is_impossible": True, "kind": "NEG"},
+    ]
+    data = {"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": context, "qas": qas}]}]}
+    (tmp_path / "data.json").write_text(json.dumps(data))
+    (tmp_path / "predictions.json").write_text(json.dumps({"a": "", "s1": "", "s2": "1957", "n1": ""}))
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "abstentions.py"), "--data", str(tmp_path / "data.json"),
+         "--predictions", str(tmp_path / "predictions.json"), "--by-kind"],
+        check=True, capture_output=True, text=True,
+    )
+    rows = {line[:40].strip(): line[40:].split("abstained")[0].replace(" ", "") for line in completed.stdout.splitlines()}
+    assert rows == {"answerable": "1/1", "kind SWAP": "1/2", "kind NEG": "1/1"}

@@ -180,7 +180,7 @@ def test_resume_to_the_stopped_step_finishes_the_run_without_training(tiny_model
     final, chosen = load_file(out / "model.safetensors"), load_file(Path(best) / "model.safetensors")
     assert final.keys() == chosen.keys()
     assert all(torch.equal(final[key].float(), chosen[key].float()) for key in final), "the model is the best checkpoint"
-    assert f"The model is the best held-out checkpoint: `{best}`" in (out / "README.md").read_text()
+    assert f"The model is the best checkpoint on held-out articles: `{best}`" in (out / "README.md").read_text()
 
 
 def test_resume_saves_at_the_new_interval(tiny_model_dir, tmp_path):
@@ -283,3 +283,63 @@ def test_a_negative_rate_outside_zero_to_one_is_refused_by_name(tiny_model_dir, 
         assert result.exit_code == 2, result.output
         assert f"Invalid value for '{flag}'" in result.output
         assert not (tmp_path / "run").exists() and not (tmp_path / "cache").exists(), "refused before any work"
+
+
+def selection_file(tmp_path, answerable=True, unanswerable=True) -> Path:
+    """A selection set on the fixture's first article (Marie_Curie), its context re-wrapped, so it must be kept out."""
+    article = json.loads(TRAIN_FILE.read_text())["data"][0]
+    paragraph = article["paragraphs"][0]
+    qas = [dict(paragraph["qas"][0], is_impossible=False)] if answerable else []
+    if unanswerable:
+        qas.append({"id": "sel-u1", "question": "Who was Curie's third husband?", "answers": [], "is_impossible": True})
+    data = {"version": "v2.0", "data": [{"title": "Selection article", "paragraphs": [
+        {"context": "  " + paragraph["context"].replace(" ", "\n", 3), "qas": qas}]}]}
+    path = tmp_path / "selection.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_selection_file_picks_the_threshold_and_its_paragraphs_stay_out_of_training(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    args = [arg for arg in train_args(tiny_model_dir, out, tmp_path / "cache", "--max-steps", "4", "--save-steps", "2",
+                                      "--eval-steps", "2", "--selection-file", str(selection_file(tmp_path)))]
+    args[args.index("--holdout") + 1] = "0"
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    first_paragraph = len(json.loads(TRAIN_FILE.read_text())["data"][0]["paragraphs"][0]["qas"])
+    # Matched by context (re-wrapped, under another title): that paragraph's questions, none of the others.
+    assert f"kept out of training: 1 paragraphs ({first_paragraph} questions)" in result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "holdout" not in metrics and metrics["selection"]["total"] == 2
+    assert metrics["null_threshold"] == metrics["selection"]["best_f1_thresh"]
+    assert json.loads((out / "qa_tui.json").read_text())["null_threshold"] == metrics["null_threshold"]
+    card = (out / "README.md").read_text()
+    assert "--selection-file" in card and "Kept out of training as the selection set's: 1 paragraphs" in card
+    summary = json.loads(next((tmp_path / "cache").glob("*/summary.json")).read_text())
+    assert summary["train_examples"] - summary["train_unanswerable"] == 13 - first_paragraph
+
+
+def test_a_selection_file_without_one_kind_of_question_or_that_is_trained_on_is_refused(tiny_model_dir, tmp_path):
+    def run(*extra, holdout="0"):
+        args = train_args(tiny_model_dir, tmp_path / "run", tmp_path / "cache", "--max-steps", "1", *extra)
+        args[args.index("--holdout") + 1] = holdout
+        return CliRunner().invoke(app, args)
+
+    only_answerable = selection_file(tmp_path, unanswerable=False)
+    result = run("--selection-file", str(only_answerable))
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "1 answerable and 0 unanswerable questions" in result.output
+    result = run("--selection-file", str(TRAIN_FILE))
+    assert result.exit_code == 2 and "is also a --train-file" in result.output
+    result = run("--selection-file", str(selection_file(tmp_path)), holdout="0.5")
+    assert result.exit_code == 2 and "not both" in result.output
+    assert not (tmp_path / "run").exists() and not (tmp_path / "cache").exists(), "refused before any work"
+
+
+def test_a_dev_file_that_shares_paragraphs_with_training_is_named_in_a_warning(tiny_model_dir, tmp_path):
+    result = CliRunner().invoke(
+        app, train_args(tiny_model_dir, tmp_path / "run", tmp_path / "cache", "--max-steps", "1", "--eval-steps", "0",
+                        "--dev-file", str(TRAIN_FILE))
+    )
+    assert result.exit_code == 0, result.output
+    assert f"warning: {TRAIN_FILE} shares 6 paragraphs (13 questions) with the training files" in result.output

@@ -478,6 +478,9 @@ def test_the_form_builds_train_arguments(tmp_path):
         "--overwrite-output-dir",
     ]
     assert request.command()[:4] == [sys.executable, "-m", "qa_tui", "train"]
+    weighted = TrainRequest.from_fields({"train_files": f"{train}:3", "output_dir": "runs/y", "selection_file": str(train)})
+    assert weighted.arguments() == ["train", "--train-file", f"{train}:3", "--output-dir", "runs/y",
+                                    "--selection-file", str(train)]
     for fields, error in [
         ({"output_dir": "x"}, "train files"),
         ({"train_files": str(tmp_path / "nope.json"), "output_dir": "x"}, "no such file"),
@@ -485,6 +488,8 @@ def test_the_form_builds_train_arguments(tmp_path):
         ({"train_files": str(train), "output_dir": "x", "negatives": "1.5"}, "negatives"),
         ({"train_files": str(train), "output_dir": "x", "antonym_negatives": "-0.1"}, "antonym negatives"),
         ({"train_files": str(train), "output_dir": "x", "batch_size": "two"}, "not an integer"),
+        ({"train_files": f"{tmp_path / 'nope.json'}:2", "output_dir": "x"}, "nope.json: no such file"),
+        ({"train_files": str(train), "output_dir": "x", "selection_file": "sel.json"}, "selection file: sel.json"),
     ]:
         with pytest.raises(UserError, match=error):
             TrainRequest.from_fields(fields)

@@ -22,10 +22,35 @@ from typing import Iterable, Iterator, Sequence
 
 from qa_tui.data.negatives import antonym_negatives, negation_negatives, same_article_negatives, swap_negatives
 from qa_tui.data.squad import QARecord, ValidationReport, read_records
+from qa_tui.data.train_files import parse_train_file
 from qa_tui.engine.windows import WindowSettings, tokenize_windows
 from qa_tui.errors import UserError
 
 FEATURES_VERSION = 3  # bump when the features or the holdout split change, so old caches are not reused
+
+
+def _context_key(context: str) -> str:
+    """The same paragraph whatever its white space: a selection set may re-wrap the text it copies."""
+    return hashlib.sha1(" ".join(context.split()).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeptOut:
+    """The articles (by title) and paragraphs (by context) that must not be trained on: the selection set's."""
+
+    titles: frozenset[str]
+    contexts: frozenset[str]
+
+    @classmethod
+    def of(cls, records: Iterable[QARecord]) -> "KeptOut":
+        records = list(records)
+        return cls(frozenset(r.title for r in records), frozenset(_context_key(r.context) for r in records))
+
+    def holds(self, record: QARecord) -> bool:
+        return record.title in self.titles or _context_key(record.context) in self.contexts
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps([sorted(self.titles), sorted(self.contexts)]).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -40,6 +65,7 @@ class FeatureSettings:
     holdout: float = 0.0  # share of training articles set aside for evaluation and threshold choice
     seed: int = 42
     strict: bool = False
+    kept_out: KeptOut | None = None  # a selection set's articles and paragraphs, never trained on
 
 
 def default_cache_dir() -> Path:
@@ -68,15 +94,36 @@ def _articles(records: Iterable[QARecord]) -> Iterator[list[QARecord]]:
         yield article
 
 
+def _weighted(article: list[QARecord], weight: float, rng: random.Random) -> list[QARecord]:
+    """Each record int(weight) times, and once more with chance weight - int(weight)."""
+    if weight == 1.0:
+        return article
+    whole, part = int(weight), weight - int(weight)
+    return [copy for record in article for copy in [record] * (whole + (part > 0 and rng.random() < part))]
+
+
 def split_examples(
-    paths: Sequence[str], settings: FeatureSettings, reports: list[ValidationReport]
+    specs: Sequence[str], settings: FeatureSettings, reports: list[ValidationReport], kept_out_counts: dict | None = None
 ) -> Iterator[tuple[bool, QARecord]]:
-    """(is_holdout, record) for every valid record of every file, followed by its article's negatives."""
+    """(is_holdout, record) for every valid record of every file (`PATH[:WEIGHT]`), each followed by its article's
+    negatives. Records of `settings.kept_out` are skipped and counted into `kept_out_counts`."""
     rng = random.Random(settings.seed)
-    for path in paths:
-        report = ValidationReport(file=str(path))
+    kept_out_paragraphs: set[str] = set()
+    for spec in specs:
+        path, weight = parse_train_file(spec)
+        report = ValidationReport(file=str(spec))
         reports.append(report)
         for article in _articles(read_records(path, strict=settings.strict, report=report)):
+            if settings.kept_out is not None:
+                kept = [record for record in article if not settings.kept_out.holds(record)]
+                if kept_out_counts is not None and len(kept) < len(article):
+                    dropped = [record for record in article if settings.kept_out.holds(record)]
+                    kept_out_counts["kept_out_questions"] = kept_out_counts.get("kept_out_questions", 0) + len(dropped)
+                    kept_out_paragraphs.update(f"{spec}|{_context_key(r.context)}" for r in dropped)
+                    kept_out_counts["kept_out_paragraphs"] = len(kept_out_paragraphs)
+                if not kept:
+                    continue
+                article = kept
             # By file name, not path: the same file held out the same way wherever it lives.
             holdout = is_holdout_article(f"{Path(path).name}:{article[0].title}", settings.holdout, settings.seed)
             negatives = [
@@ -85,6 +132,8 @@ def split_examples(
                 *negation_negatives(article, settings.negation_negatives, rng),
                 *antonym_negatives(article, settings.antonym_negatives, rng),
             ]
+            if weight != 1.0 and not holdout:  # the file's own questions are weighted; its negatives are not
+                article = _weighted(article, weight, rng)
             for record in [*article, *negatives]:
                 yield holdout, record
 
@@ -145,12 +194,18 @@ def tokenizer_identity(tokenizer) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-def cache_key(paths: Sequence[str], tokenizer, settings: FeatureSettings) -> str:
+def cache_key(specs: Sequence[str], tokenizer, settings: FeatureSettings) -> str:
+    settings_part = asdict(settings)
+    settings_part["kept_out"] = settings.kept_out.digest() if settings.kept_out else None
+    files = []
+    for spec in specs:
+        path, weight = parse_train_file(spec)
+        files.append(_file_digest(path) if weight == 1.0 else [_file_digest(path), weight])
     payload = {
         "version": FEATURES_VERSION,
         "tokenizer": tokenizer_identity(tokenizer),
-        "settings": asdict(settings),
-        "files": [_file_digest(path) for path in paths],
+        "settings": settings_part,
+        "files": files,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -223,7 +278,8 @@ def prepare_features(
     from qa_tui.data.squad import write_squad_v2
 
     settings.windows.check()
-    for path in paths:
+    for spec in paths:
+        path, _ = parse_train_file(spec)
         if not Path(path).is_file():
             raise UserError(f"{path}: no such training file")
     root = Path(cache_dir) if cache_dir else default_cache_dir()
@@ -247,10 +303,11 @@ def prepare_features(
     reports: list[ValidationReport] = []
     holdout_records: list[QARecord] = []
     counts = {"train_examples": 0, "train_unanswerable": 0, "holdout_examples": 0}
+    kept_out_counts = {"kept_out_paragraphs": 0, "kept_out_questions": 0}
 
     def feature_rows():
         pending: list[QARecord] = []
-        for is_holdout, record in split_examples(paths, settings, reports):
+        for is_holdout, record in split_examples(paths, settings, reports, kept_out_counts):
             if is_holdout:
                 holdout_records.append(record)
                 counts["holdout_examples"] += 1
@@ -290,9 +347,10 @@ def prepare_features(
         write_squad_v2(holdout_file, holdout_records)
     summary = {
         **counts,
+        **(kept_out_counts if settings.kept_out is not None else {}),
         "train_features": len(generated),
         "files": [report.to_dict() for report in reports],
-        "settings": asdict(settings),
+        "settings": {**asdict(settings), "kept_out": None},
     }
     (building / "summary.json").write_text(json.dumps(summary, indent=2))
     shutil.rmtree(building / "hf-cache", ignore_errors=True)

@@ -47,7 +47,9 @@ def model_card(settings: dict, command: list[str], data_summary: dict, metrics: 
         f"negation negatives at rate {settings.get('negation_negatives', 0.0)}, antonym negatives at rate "
         f"{settings.get('antonym_negatives', 0.0)}), "
         f"{data_summary.get('train_features')} features; "
-        f"held-out examples: {data_summary.get('holdout_examples')}.",
+        f"held-out examples: {data_summary.get('holdout_examples')}."
+        + (f" Kept out of training as the selection set's: {data_summary['kept_out_paragraphs']} paragraphs "
+           f"({data_summary.get('kept_out_questions', 0)} questions)." if "kept_out_paragraphs" in data_summary else ""),
         "",
         "## Training",
         "",
@@ -55,7 +57,8 @@ def model_card(settings: dict, command: list[str], data_summary: dict, metrics: 
         f"{train_info.get('seconds', 0) / 3600:.2f} h (this invocation; a resumed run counts only its own) on "
         f"{train_info.get('hardware')}, precision "
         f"{train_info.get('precision')}.",
-        *(["", f"The model is the best held-out checkpoint: `{train_info['best_checkpoint']}`."]
+        *(["", f"The model is the best checkpoint on {train_info.get('chosen_on') or 'the held-out articles'}: "
+               f"`{train_info['best_checkpoint']}`."]
           if train_info.get("best_checkpoint") else []),
         "",
         "```json",
@@ -69,5 +72,6 @@ def model_card(settings: dict, command: list[str], data_summary: dict, metrics: 
         if isinstance(values, dict):
             lines += [f"### {name}", "", _metrics_table(values), ""]
     if "null_threshold" in metrics:
-        lines += [f"No-answer threshold saved with the model: {metrics['null_threshold']:.4f}", ""]
+        rule = f", chosen on {train_info['chosen_on']} as {train_info['threshold_rule']}" if train_info.get("threshold_rule") else ""
+        lines += [f"No-answer threshold saved with the model: {metrics['null_threshold']:.4f}{rule}", ""]
     return "\n".join(lines)

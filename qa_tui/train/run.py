@@ -1,13 +1,14 @@
 """`qa-tui train`: fine-tune a BERT-style encoder for SQuAD 2.0-style QA with the Hugging Face Trainer.
 
-One path through a run: check the output directory -> build (or reuse) the features -> Trainer with length-grouped
-batches and dynamic padding -> evaluate on held-out articles every `eval_steps` with the engine's decoding -> keep
-the best checkpoint -> choose the no-answer threshold on the held-out articles -> save model, threshold, metrics and
-a model card. Because it is the Trainer, `torchrun -m qa_tui train ...` runs the same code data-parallel.
+One path through a run: check the output directory -> build (or reuse) the features, keeping the selection set's
+paragraphs out -> Trainer with length-grouped batches and dynamic padding -> evaluate on the selection set (or
+held-out articles) every `eval_steps` with the engine's decoding -> keep the best checkpoint -> choose the no-answer
+threshold there -> save model, threshold, metrics and a model card. Because it is the Trainer, `torchrun -m qa_tui train ...` runs the same code data-parallel.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import time
@@ -17,6 +18,8 @@ import torch
 from rich.console import Console
 from transformers import DataCollatorWithPadding, PrinterCallback, Trainer
 
+from qa_tui.data.features import KeptOut
+from qa_tui.data.train_files import parse_train_file
 from qa_tui.data.squad import read_records
 from qa_tui.engine import QAEngine
 from qa_tui.engine.device import cpu_description, pick_device, pick_precision
@@ -29,6 +32,7 @@ from qa_tui.io import write_json_atomic
 from qa_tui.train.callbacks import CurrentIntervals, ProgressEvents, StopOnSignal
 from qa_tui.train.checkpoints import latest_good_checkpoint, prepare_output_dir
 from qa_tui.train.model_card import model_card
+from qa_tui.train.selection import THRESHOLD_RULE, choose_threshold, load_selection, warn_dev_overlap
 from qa_tui.train.settings import TrainSettings
 
 
@@ -118,9 +122,13 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
     is_main = _rank() == 0
     output_dir = Path(settings.output_dir)
     settings.windows.check()
-    for path in [*settings.train_files, *([settings.dev_file] if settings.dev_file else [])]:
+    if settings.selection_file and settings.holdout:
+        raise UserError("give --selection-file or --holdout, not both: each picks the checkpoint and the threshold")
+    train_paths = [parse_train_file(spec)[0] for spec in settings.train_files]
+    for path in [*train_paths, *(p for p in (settings.dev_file, settings.selection_file) if p)]:
         if not Path(path).is_file():
             raise UserError(f"{path}: no such file")
+    selection_records = load_selection(settings.selection_file, settings.train_files) if settings.selection_file else []
     if is_main:
         prepare_output_dir(output_dir, settings.overwrite_output_dir, settings.resume)
     device = pick_device(settings.device)
@@ -141,15 +149,23 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
         if events:
             events.write("start", settings=settings.to_dict(), command=settings.as_command(), output_dir=str(output_dir),
                          resume_from=str(resume_from) if resume_from else None)
-        prepared = prepare_features(
-            settings.train_files, tokenizer, settings.features, settings.cache_dir,
-            log=say,
-        )
-        holdout_records = load_eval_records(str(prepared.holdout_file) if prepared.holdout_file else None)
+        features = settings.features
+        if selection_records:
+            features = dataclasses.replace(features, kept_out=KeptOut.of(selection_records))
+        prepared = prepare_features(settings.train_files, tokenizer, features, settings.cache_dir, log=say)
+        if selection_records:
+            say(f"kept out of training: {prepared.summary.get('kept_out_paragraphs', 0):,} paragraphs "
+                f"({prepared.summary.get('kept_out_questions', 0):,} questions) of {settings.selection_file}'s "
+                f"{len(KeptOut.of(selection_records).titles)} articles (same title or same context)")
+            choosing_records = selection_records
+        else:
+            choosing_records = load_eval_records(str(prepared.holdout_file) if prepared.holdout_file else None)
         dev_records = load_eval_records(settings.dev_file)
         if settings.dev_file and not any(not record.is_impossible for record in dev_records):
             say(f"{settings.dev_file}: no answerable questions; HasAns metrics will be absent", "yellow")
-        choice_records = sample_records(holdout_records, settings.eval_limit, settings.seed)
+        if dev_records and is_main:
+            warn_dev_overlap(settings.train_files, dev_records, settings.dev_file, say)
+        choice_records = sample_records(choosing_records, settings.eval_limit, settings.seed)
 
         evaluate_during = bool(choice_records) and settings.eval_steps > 0
         # The Trainer takes one step past --max-steps when a checkpoint is already there: a run stopped early is
@@ -206,10 +222,10 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
                          precision=precision, windows=settings.windows)
         metrics: dict = {}
         threshold = 0.0
-        if holdout_records:
-            holdout = evaluate_engine(final, holdout_records).metrics
-            threshold = float(holdout.get("best_f1_thresh", 0.0))
-            metrics["holdout"] = holdout
+        if choosing_records:
+            chosen_on = evaluate_engine(final, choosing_records).metrics
+            threshold = choose_threshold(chosen_on)
+            metrics["selection" if selection_records else "holdout"] = chosen_on
         write_model_settings(output_dir, {"null_threshold": threshold, "max_seq_length": settings.max_seq_length,
                                           "doc_stride": settings.doc_stride,
                                           "max_query_length": settings.max_query_length})
@@ -226,6 +242,8 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             "precision": precision,
             "train_loss": training_loss,
             "best_checkpoint": trainer.state.best_model_checkpoint if evaluate_during else None,
+            "chosen_on": settings.selection_file or ("held-out articles" if choosing_records else None),
+            "threshold_rule": THRESHOLD_RULE if choosing_records else None,
         }
         (output_dir / "README.md").write_text(
             model_card(settings.to_dict(), settings.as_command(), prepared.summary, metrics, train_info), encoding="utf-8"

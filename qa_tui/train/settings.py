@@ -38,6 +38,7 @@ class TrainSettings:
     negation_negatives: float = 0.0
     antonym_negatives: float = 0.0
     holdout: float = 0.0
+    selection_file: str | None = None
     cache_dir: str | None = None
     strict: bool = False
 

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa_tui.data.train_files import parse_train_file
 from qa_tui.errors import UserError
 from qa_tui.events import EVENTS_FILE, EventReader, RunState
 
@@ -42,6 +43,7 @@ class TrainRequest:
     negation_negatives: float | None = None
     antonym_negatives: float | None = None
     holdout: float | None = None
+    selection_file: str | None = None
     overwrite_output_dir: bool = False
     resume: bool = False
 
@@ -64,6 +66,7 @@ class TrainRequest:
             ("--negation-negatives", self.negation_negatives),
             ("--antonym-negatives", self.antonym_negatives),
             ("--holdout", self.holdout),
+            ("--selection-file", self.selection_file),
         ]
         for flag, value in options:
             if value is not None:
@@ -104,11 +107,13 @@ class TrainRequest:
         if not train_files:
             raise UserError("train files: give at least one SQuAD JSON or JSON Lines file")
         for train_file in train_files:
-            if not Path(train_file).expanduser().is_file():
-                raise UserError(f"train files: {train_file}: no such file")
-        dev_file = text("dev_file")
-        if dev_file is not None and not Path(dev_file).expanduser().is_file():
-            raise UserError(f"dev file: {dev_file}: no such file")
+            path, _ = parse_train_file(train_file)  # FILE:WEIGHT weights a file
+            if not Path(path).expanduser().is_file():
+                raise UserError(f"train files: {path}: no such file")
+        dev_file, selection_file = text("dev_file"), text("selection_file")
+        for label, path in (("dev file", dev_file), ("selection file", selection_file)):
+            if path is not None and not Path(path).expanduser().is_file():
+                raise UserError(f"{label}: {path}: no such file")
         output_dir = text("output_dir")
         if output_dir is None:
             raise UserError("output dir: say where the run writes its model and events")
@@ -129,6 +134,7 @@ class TrainRequest:
             negation_negatives=number("negation_negatives", float, 0, 1),
             antonym_negatives=number("antonym_negatives", float, 0, 1),
             holdout=number("holdout", float, 0, 1),
+            selection_file=selection_file,
             overwrite_output_dir=overwrite,
             resume=resume,
         )

@@ -15,7 +15,7 @@ from qa_tui.tui.runs import TrainRequest
 
 # (field, label, placeholder): blank fields are left to `qa-tui train`'s defaults.
 FIELDS = (
-    ("train_files", "Train file(s)", "SQuAD JSON / JSONL; several separated by spaces"),
+    ("train_files", "Train file(s)", "SQuAD JSON / JSONL, separated by spaces; FILE:2 counts a file twice"),
     ("dev_file", "Dev file", "optional: evaluated during training"),
     ("output_dir", "Output dir", "where the model, checkpoints and events go"),
     ("model", "Base model", "default: the offline MiniLM encoder"),
@@ -29,6 +29,7 @@ FIELDS = (
     ("negation_negatives", "Negation neg.", "0-1: questions negated (When did -> When didn't)"),
     ("antonym_negatives", "Antonym neg.", "0-1: a word swapped for its antonym (largest -> smallest)"),
     ("holdout", "Holdout", "0-1: articles held out (picks the threshold)"),
+    ("selection_file", "Selection file", "SQuAD 2.0 file that picks checkpoint and threshold (not with holdout)"),
 )
 
 
