@@ -6,7 +6,6 @@ Bad input raises `UserError` anywhere below; `cli_errors` turns it into one line
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -14,7 +13,8 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from qa_tui.errors import UserError
+from qa_tui.errors import UserError, err_console
+from qa_tui.loading import load_engine, quiet_transformers
 
 app = typer.Typer(
     name="qa-tui",
@@ -25,7 +25,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-err_console = Console(stderr=True)
 
 # Options shared by every command that loads a model.
 MODEL_HELP = "QA model: a local directory or a Hugging Face hub id. Default: the model bundled with qa-tui."
@@ -59,25 +58,6 @@ def cli_errors(command):
             raise typer.Exit(130) from None
 
     return wrapper
-
-
-def quiet_transformers() -> None:
-    """transformers' load reports and progress bars are noise on a command line."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    import huggingface_hub
-
-    huggingface_hub.utils.logging.set_verbosity_error()  # its retry warnings, one per failed request
-
-
-def load_engine(model, device, precision, null_threshold, **settings):
-    quiet_transformers()
-    from qa_tui.engine import QAEngine
-
-    return QAEngine.load(model, device=device, precision=precision, null_threshold=null_threshold, **settings)
 
 
 @app.callback(invoke_without_command=True)
