@@ -36,7 +36,14 @@ PRECISION_HELP = (
 )
 TRAIN_PRECISION_HELP = "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16 or fp32."
 WINDOW_HELP = "Tokens per model window. Default: the model's own (saved by qa-tui train), else 384."
-STRIDE_HELP = "Tokens shared by neighbouring windows. Default: the model's own, else 128."
+STRIDE_HELP = (
+    "Tokens shared by neighbouring windows. Default: the model's own with the model's own window, else 128 or, "
+    "when less, half of what a window leaves after the question."
+)
+TRAIN_STRIDE_HELP = (
+    "Tokens shared by neighbouring windows of a long context. Default: 128 or, when less, half of what a window "
+    "leaves after the question: (max-seq-length - max-query-length - 3) // 2."
+)
 THRESHOLD_HELP = (
     "Say 'no answer' when no-answer score - best span score exceeds this. "
     "Default: the threshold saved with the model, else 0."
@@ -174,6 +181,7 @@ def ask(
 
 
 FEATURE_OPTIONS_HELP = "Feature options must match `qa-tui train`'s for it to reuse the cache."
+PREPARE_STRIDE_HELP = f"{FEATURE_OPTIONS_HELP} Default: as for train."
 
 
 def rate_option(flag: str, help: str):
@@ -202,7 +210,7 @@ def train(
     warmup_ratio: float = typer.Option(0.1, "--warmup-ratio", help="Share of steps with a linear warm-up."),
     weight_decay: float = typer.Option(0.01, "--weight-decay", help="AdamW weight decay."),
     max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per window (question + context)."),
-    doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows of a long context."),
+    doc_stride: Optional[int] = typer.Option(None, "--doc-stride", help=TRAIN_STRIDE_HELP),
     max_query_length: int = typer.Option(64, "--max-query-length", help="Questions are cut after this many tokens."),
     save_steps: int = typer.Option(500, "--save-steps", help="Write a checkpoint every this many steps."),
     eval_steps: int = typer.Option(500, "--eval-steps", help="Evaluate on the held-out articles every this many steps (0: never)."),
@@ -278,7 +286,7 @@ def prepare(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Base encoder whose tokenizer to use (as for train)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache. Default: a per-user cache directory."),
     max_seq_length: int = typer.Option(384, "--max-seq-length", help=FEATURE_OPTIONS_HELP),
-    doc_stride: int = typer.Option(128, "--doc-stride", help=FEATURE_OPTIONS_HELP),
+    doc_stride: Optional[int] = typer.Option(None, "--doc-stride", help=PREPARE_STRIDE_HELP),
     max_query_length: int = typer.Option(64, "--max-query-length", help=FEATURE_OPTIONS_HELP),
     negatives: float = rate_option("--negatives", FEATURE_OPTIONS_HELP),
     swap_negatives: float = rate_option("--swap-negatives", FEATURE_OPTIONS_HELP),
@@ -301,7 +309,7 @@ def prepare(
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(model) if model else base_encoder_path(), use_fast=True)
     settings = FeatureSettings(
-        windows=WindowSettings(max_seq_length, doc_stride, max_query_length),
+        windows=WindowSettings.sized(max_seq_length, doc_stride, max_query_length),
         negatives=negatives,
         swap_negatives=swap_negatives,
         negation_negatives=negation_negatives,
