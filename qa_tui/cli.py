@@ -6,7 +6,6 @@ Bad input raises `UserError` anywhere below; `cli_errors` turns it into one line
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -14,7 +13,8 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from qa_tui.errors import UserError
+from qa_tui.errors import UserError, err_console
+from qa_tui.loading import load_engine, quiet_transformers
 
 app = typer.Typer(
     name="qa-tui",
@@ -25,7 +25,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-err_console = Console(stderr=True)
 
 # Options shared by every command that loads a model.
 MODEL_HELP = "QA model: a local directory or a Hugging Face hub id. Default: the model bundled with qa-tui."
@@ -37,7 +36,14 @@ PRECISION_HELP = (
 )
 TRAIN_PRECISION_HELP = "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16 or fp32."
 WINDOW_HELP = "Tokens per model window. Default: the model's own (saved by qa-tui train), else 384."
-STRIDE_HELP = "Tokens shared by neighbouring windows. Default: the model's own, else 128."
+STRIDE_HELP = (
+    "Tokens shared by neighbouring windows. Default: the model's own with the model's own window, else 128 or, "
+    "when less, half of what a window leaves after the question."
+)
+TRAIN_STRIDE_HELP = (
+    "Tokens shared by neighbouring windows of a long context. Default: 128 or, when less, half of what a window "
+    "leaves after the question: (max-seq-length - max-query-length - 3) // 2."
+)
 THRESHOLD_HELP = (
     "Say 'no answer' when no-answer score - best span score exceeds this. "
     "Default: the threshold saved with the model, else 0."
@@ -59,25 +65,6 @@ def cli_errors(command):
             raise typer.Exit(130) from None
 
     return wrapper
-
-
-def quiet_transformers() -> None:
-    """transformers' load reports and progress bars are noise on a command line."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    import huggingface_hub
-
-    huggingface_hub.utils.logging.set_verbosity_error()  # its retry warnings, one per failed request
-
-
-def load_engine(model, device, precision, null_threshold, **settings):
-    quiet_transformers()
-    from qa_tui.engine import QAEngine
-
-    return QAEngine.load(model, device=device, precision=precision, null_threshold=null_threshold, **settings)
 
 
 @app.callback(invoke_without_command=True)
@@ -202,6 +189,7 @@ SELECTION_HELP = (
     "SQuAD 2.0 file with answerable and unanswerable questions that picks the best checkpoint and the no-answer "
     "threshold, in place of --holdout; its articles (same title or same context) are kept out of training."
 )
+PREPARE_STRIDE_HELP = f"{FEATURE_OPTIONS_HELP} Default: as for train."
 
 
 def rate_option(flag: str, help: str):
@@ -230,7 +218,7 @@ def train(
     warmup_ratio: float = typer.Option(0.1, "--warmup-ratio", help="Share of steps with a linear warm-up."),
     weight_decay: float = typer.Option(0.01, "--weight-decay", help="AdamW weight decay."),
     max_seq_length: int = typer.Option(384, "--max-seq-length", help="Tokens per window (question + context)."),
-    doc_stride: int = typer.Option(128, "--doc-stride", help="Tokens shared by neighbouring windows of a long context."),
+    doc_stride: Optional[int] = typer.Option(None, "--doc-stride", help=TRAIN_STRIDE_HELP),
     max_query_length: int = typer.Option(64, "--max-query-length", help="Questions are cut after this many tokens."),
     save_steps: int = typer.Option(500, "--save-steps", help="Write a checkpoint every this many steps."),
     eval_steps: int = typer.Option(500, "--eval-steps", help="Evaluate on the held-out articles every this many steps (0: never)."),
@@ -308,7 +296,7 @@ def prepare(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Base encoder whose tokenizer to use (as for train)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Feature cache. Default: a per-user cache directory."),
     max_seq_length: int = typer.Option(384, "--max-seq-length", help=FEATURE_OPTIONS_HELP),
-    doc_stride: int = typer.Option(128, "--doc-stride", help=FEATURE_OPTIONS_HELP),
+    doc_stride: Optional[int] = typer.Option(None, "--doc-stride", help=PREPARE_STRIDE_HELP),
     max_query_length: int = typer.Option(64, "--max-query-length", help=FEATURE_OPTIONS_HELP),
     negatives: float = rate_option("--negatives", FEATURE_OPTIONS_HELP),
     swap_negatives: float = rate_option("--swap-negatives", FEATURE_OPTIONS_HELP),
@@ -335,7 +323,7 @@ def prepare(
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(model) if model else base_encoder_path(), use_fast=True)
     settings = FeatureSettings(
-        windows=WindowSettings(max_seq_length, doc_stride, max_query_length),
+        windows=WindowSettings.sized(max_seq_length, doc_stride, max_query_length),
         negatives=negatives,
         swap_negatives=swap_negatives,
         negation_negatives=negation_negatives,

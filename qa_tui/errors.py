@@ -1,4 +1,9 @@
-"""The one exception type that the command line turns into a single line on stderr and exit code 2."""
+"""The one exception type that the command line turns into a single line on stderr and exit code 2, and the
+console every face writes its errors, notes and progress bars to (stderr, so that stdout carries only results)."""
+
+from rich.console import Console
+
+err_console = Console(stderr=True)
 
 
 class UserError(Exception):

@@ -17,7 +17,7 @@ import torch
 from qa_tui.engine.decoding import Answer, Window, decode_spans
 from qa_tui.engine.device import autocast, pick_device, pick_precision, quantize_int8
 from qa_tui.engine.model_files import read_model_settings, resolve_model
-from qa_tui.engine.windows import WindowSettings, context_mask, tokenize_windows
+from qa_tui.engine.windows import WindowSettings, context_mask, reading_windows, tokenize_windows
 from qa_tui.errors import UserError
 
 
@@ -111,9 +111,10 @@ class QAEngine:
     ) -> "QAEngine":
         """Load a model directory or hub id (None: the bundled model) on the best device there is.
 
-        The no-answer threshold, `max_seq_length` and `doc_stride` are the ones given, else those saved with the
-        model by `qa-tui train` (with its `max_query_length`), else 0, 384 and 128 (and 64): a threshold holds for
-        the windows it was chosen with.
+        The no-answer threshold and `max_seq_length` are the ones given, else those saved with the model by
+        `qa-tui train` (with its `max_query_length`), else 0 and 384 (and 64): a threshold holds for the windows it
+        was chosen with. `doc_stride` is the one given, else the model's with the model's window, else
+        `default_stride` for the window (`reading_windows`).
         """
         name = resolve_model(model)
         torch_device = pick_device(device)
@@ -123,12 +124,7 @@ class QAEngine:
         if null_threshold is None:
             null_threshold = float(saved.get("null_threshold", 0.0))
         if "windows" not in settings:
-            def chosen(name: str, given: int | None = None) -> int:
-                return int(given if given is not None else saved.get(name, getattr(WindowSettings, name)))
-
-            settings["windows"] = WindowSettings(
-                chosen("max_seq_length", max_seq_length), chosen("doc_stride", doc_stride), chosen("max_query_length")
-            )
+            settings["windows"] = reading_windows(saved, max_seq_length, doc_stride)
         return cls(
             qa_model,
             tokenizer,

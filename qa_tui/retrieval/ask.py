@@ -12,6 +12,7 @@ from rich.table import Table
 
 from qa_tui.engine import Answer, QAEngine
 from qa_tui.errors import UserError
+from qa_tui.loading import quiet_transformers
 from qa_tui.retrieval.index import RETRIEVERS, CorpusIndex, IndexSettings
 from qa_tui.retrieval.reader import WHOLE, CorpusReader
 
@@ -62,8 +63,6 @@ def ask_docs(
         raise UserError("--docs needs a non-empty --question")
     if passages < 1:
         raise UserError("--passages must be at least 1")
-
-    from qa_tui.cli import quiet_transformers
 
     quiet_transformers()  # sentence-transformers loads through transformers too
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from qa_tui.data.features import FeatureSettings
-from qa_tui.engine.windows import WindowSettings
+from qa_tui.engine.windows import WindowSettings, default_stride
 
 
 @dataclass
@@ -24,7 +24,7 @@ class TrainSettings:
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     max_seq_length: int = 384
-    doc_stride: int = 128
+    doc_stride: int | None = None  # None: default_stride for the window, filled in at once so that it is recorded
     max_query_length: int = 64
     save_steps: int = 500
     eval_steps: int = 500
@@ -41,6 +41,10 @@ class TrainSettings:
     selection_file: str | None = None
     cache_dir: str | None = None
     strict: bool = False
+
+    def __post_init__(self) -> None:
+        if self.doc_stride is None:
+            self.doc_stride = default_stride(self.max_seq_length, self.max_query_length)
 
     @property
     def windows(self) -> WindowSettings:
@@ -72,6 +76,8 @@ class TrainSettings:
                 continue
             value = getattr(self, spec.name)
             if value == spec.default or value is None:
+                continue
+            if spec.name == "doc_stride" and value == default_stride(self.max_seq_length, self.max_query_length):
                 continue
             flag = "--" + spec.name.replace("_", "-")
             command += [flag] if value is True else [flag, str(value)]

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from textual.app import App
-from textual.binding import Binding
 from textual.reactive import reactive
 
 from qa_tui.errors import UserError
 from qa_tui.tui.commands import SettingsCommands
+from qa_tui.tui.keys import GLOBAL_BINDINGS
 from qa_tui.tui.messages import LoadModelRequested, ModelLoaded, ModelLoadFailed
 from qa_tui.tui.screens.help import HelpScreen
 from qa_tui.tui.screens.training import TrainingScreen
@@ -28,6 +28,13 @@ EngineFactory = Callable[[Settings], Any]
 """Builds a QA engine (anything with `answer`, `describe` and `null_threshold`) for the given settings."""
 
 
+def default_engine_factory(settings: Settings):
+    """Load the model the settings name (None: the bundled one); runs in the app's worker thread."""
+    from qa_tui.loading import load_engine
+
+    return load_engine(settings.model, settings.device, settings.precision, settings.null_threshold)
+
+
 class QAWorkbenchApp(App[int]):
     """qa-tui's terminal app. `mode` is `workbench` or `training` (what `qa-tui watch` opens)."""
 
@@ -35,12 +42,7 @@ class QAWorkbenchApp(App[int]):
     CSS_PATH = ["app.tcss", "dialogs.tcss", "training.tcss"]
     MODES = {"workbench": WorkbenchScreen, "training": TrainingScreen}
     COMMANDS = App.COMMANDS | {SettingsCommands}
-    BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f1", "help", "Help", tooltip="This list of keys"),
-        Binding("question_mark", "help", "Help", show=False, tooltip="This list of keys (outside text fields)"),
-        Binding("ctrl+t", "toggle_training", "Training", tooltip="Switch between the workbench and training screens"),
-    ]
+    BINDINGS = GLOBAL_BINDINGS
 
     settings: reactive[Settings] = reactive(Settings, init=False)
     model_state: reactive[ModelState] = reactive(ModelState, init=False)
@@ -84,9 +86,7 @@ class QAWorkbenchApp(App[int]):
 
     def _build_engine(self, serial: int, settings: Settings) -> None:
         """Runs in a thread. Loads with the model's own threshold, so that `threshold: model` can go back to it."""
-        factory = self.engine_factory
-        if factory is None:
-            from qa_tui.tui.launch import default_engine_factory as factory
+        factory = self.engine_factory or default_engine_factory
         try:
             engine = factory(replace(settings, null_threshold=None))
         except UserError as exc:

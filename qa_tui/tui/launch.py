@@ -8,13 +8,6 @@ from qa_tui.errors import UserError
 from qa_tui.tui.state import Settings
 
 
-def default_engine_factory(settings: Settings):
-    """Load the model the settings name (None: the bundled one); runs in the app's worker thread."""
-    from qa_tui.cli import load_engine
-
-    return load_engine(settings.model, settings.device, settings.precision, settings.null_threshold)
-
-
 def _run(app) -> None:
     app.run()
     if app.return_code:

@@ -10,10 +10,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from qa_tui.tui.keys import GLOBAL_BINDINGS
+
 
 def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     """(section, [(keys, what it does)]) for every screen and widget, read from their BINDINGS."""
-    from qa_tui.tui.app import QAWorkbenchApp
     from qa_tui.tui.screens.file_open import FileOpenScreen
     from qa_tui.tui.screens.train_form import TrainFormScreen
     from qa_tui.tui.screens.training import TrainingScreen
@@ -28,7 +29,7 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         return list(extra) + found
 
     return [
-        ("Everywhere", rows(QAWorkbenchApp.BINDINGS, [("ctrl+p", "Command palette: settings, models, samples")])),
+        ("Everywhere", rows(GLOBAL_BINDINGS, [("ctrl+p", "Command palette: settings, models, samples")])),
         ("Workbench", rows(WorkbenchScreen.BINDINGS, [("tab / shift+tab", "Next / previous pane")])),
         ("Question", rows(QuestionInput.BINDINGS, [("enter", "Ask the question")])),
         ("Candidates", rows(CandidatesTable.BINDINGS, [("up / down", "Choose a candidate: it is highlighted")])),
