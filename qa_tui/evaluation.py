@@ -47,8 +47,10 @@ def score_answers(records: Sequence[QARecord], answers: Sequence[Answer]) -> Eva
     }
     metrics = squad_v2_metrics(gold, predictions)
     swept = squad_v2_metrics(gold, span_predictions, null_odds)
-    for key in ("best_exact", "best_exact_thresh", "best_f1", "best_f1_thresh"):
-        metrics[key] = swept[key]
+    for key in ("best_exact", "best_exact_thresh", "best_f1", "best_f1_thresh", "best_balanced_accuracy",
+                "best_balanced_accuracy_thresh"):
+        if key in swept:  # the balanced pair needs both kinds of question
+            metrics[key] = swept[key]
     # vars() rather than dataclasses.asdict: the fields are plain values, and asdict's deep copy took 2.5% of
     # `qa-tui eval --limit 500` (a profile; 21 entries per question).
     nbest = {

@@ -54,17 +54,11 @@ def gold_answers_of(records: Iterable[QARecord]) -> dict[str, list[str]]:
     return {record.id: [answer["text"] for answer in record.answers] for record in records}
 
 
-def squad_v2_metrics(
-    gold: Mapping[str, list[str]],
-    predictions: Mapping[str, str],
-    null_odds: Mapping[str, float] | None = None,
-) -> dict:
-    """Official SQuAD 2.0 metrics, in percent, of `predictions` (id -> text, "" for no answer) against `gold`.
-
-    `exact`/`f1` score the predictions as given. With `null_odds` (id -> how strongly the model says "no answer";
-    any real scale), `best_exact`/`best_f1` are the scores at the best threshold on them and `*_thresh` that
-    threshold: a question counts as "no answer" when its odds are above it. Ids absent from `gold` are ignored.
-    """
+def question_scores(
+    gold: Mapping[str, list[str]], predictions: Mapping[str, str]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(exact, F1) of each question's prediction against its best-matching gold answer, 0 or 1 and 0..1; a
+    question with no prediction scores 0."""
     exact: dict[str, float] = {}
     f1: dict[str, float] = {}
     for qid, answers in gold.items():
@@ -76,6 +70,21 @@ def squad_v2_metrics(
             continue
         exact[qid] = max(exact_score(prediction, text) for text in texts)
         f1[qid] = max(f1_score(prediction, text) for text in texts)
+    return exact, f1
+
+
+def squad_v2_metrics(
+    gold: Mapping[str, list[str]],
+    predictions: Mapping[str, str],
+    null_odds: Mapping[str, float] | None = None,
+) -> dict:
+    """Official SQuAD 2.0 metrics, in percent, of `predictions` (id -> text, "" for no answer) against `gold`.
+
+    `exact`/`f1` score the predictions as given. With `null_odds` (id -> how strongly the model says "no answer";
+    any real scale), `best_exact`/`best_f1` are the scores at the best threshold on them and `*_thresh` that
+    threshold: a question counts as "no answer" when its odds are above it. Ids absent from `gold` are ignored.
+    """
+    exact, f1 = question_scores(gold, predictions)
 
     # Like the official script, "has an answer" means the raw list is non-empty, before dropping empty texts.
     has_answer = {qid: bool(answers) for qid, answers in gold.items()}
@@ -94,6 +103,10 @@ def squad_v2_metrics(
             best, threshold = _best_threshold(scores, predictions, null_odds, has_answer)
             result[f"best_{name}"] = best
             result[f"best_{name}_thresh"] = threshold
+        if has_ans_ids and no_ans_ids:
+            accuracy, threshold = _best_balanced_threshold(predictions, null_odds, has_answer)
+            result["best_balanced_accuracy"] = accuracy
+            result["best_balanced_accuracy_thresh"] = threshold
     return result
 
 
@@ -134,6 +147,32 @@ def _best_threshold(
     return 100.0 * best / (len(scores) or 1), best_threshold
 
 
+def _best_balanced_threshold(
+    predictions: Mapping[str, str], null_odds: Mapping[str, float], has_answer: Mapping[str, bool]
+) -> tuple[float, float]:
+    """(best balanced accuracy in percent, the null odds that reach it) of the answer-or-abstain decision alone:
+    the mean of the share of answerable questions answered and the share of unanswerable ones left unanswered.
+
+    Unlike best_f1 it does not score the span, so it does not lean towards abstaining on a set whose answers have
+    one reference each (where a right span often scores a partial F1). Same sweep as `_best_threshold`.
+    """
+    answerable = sum(1 for qid, has in has_answer.items() if has and qid in predictions)
+    unanswerable = sum(1 for qid, has in has_answer.items() if not has and qid in predictions)
+    answered = refused_wrongly = 0
+    ordered = sorted((qid for qid in null_odds if qid in predictions and qid in has_answer), key=null_odds.get)
+    best = 50.0 * (1.0 + (unanswerable == 0))  # everything "no answer": all unanswerable ones right
+    best_threshold = null_odds[ordered[0]] - 1.0 if ordered else 0.0
+    for qid in ordered:
+        if has_answer[qid]:
+            answered += bool(predictions[qid])
+        elif predictions[qid]:
+            refused_wrongly += 1
+        accuracy = 50.0 * (answered / (answerable or 1) + 1.0 - refused_wrongly / (unanswerable or 1))
+        if accuracy > best:
+            best, best_threshold = accuracy, null_odds[qid]
+    return best, best_threshold
+
+
 def threshold_curve(
     gold: Mapping[str, list[str]],
     span_predictions: Mapping[str, str],
@@ -142,9 +181,7 @@ def threshold_curve(
 ) -> list[dict]:
     """F1, HasAns F1 and NoAns accuracy (percent) at each no-answer threshold: the curves a threshold rule is read
     from. At threshold t a question is "no answer" when its null odds exceed t, else its best span is the answer."""
-    f1 = {qid: max(f1_score(span_predictions.get(qid, ""), text) for text in
-                   ([t for t in answers if normalize_answer(t)] or [""]))
-          for qid, answers in gold.items()}
+    _, f1 = question_scores(gold, {qid: span_predictions.get(qid, "") for qid in gold})
     has_ans = [qid for qid, answers in gold.items() if answers]
     no_ans = [qid for qid, answers in gold.items() if not answers]
     curve = []

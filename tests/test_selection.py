@@ -11,7 +11,8 @@ from qa_tui.data.features import FeatureSettings, KeptOut, split_examples
 from qa_tui.data.train_files import parse_train_file
 from qa_tui.data.squad import QARecord
 from qa_tui.errors import UserError
-from qa_tui.metrics import threshold_curve
+from qa_tui.metrics import squad_v2_metrics, threshold_curve
+from qa_tui.train.selection import choose_threshold
 
 from conftest import FIXTURES
 
@@ -65,3 +66,23 @@ def test_the_threshold_curve_answers_a_question_when_its_null_odds_are_at_or_bel
     b_f1 = 2 * 0.5 * 1.0 / 1.5  # "bridge was" against "bridge" (articles dropped): precision 1/2, recall 1
     assert high["HasAns_f1"] == pytest.approx(100 * (1 + b_f1) / 2) and high["NoAns"] == 0.0
     assert high["f1"] == pytest.approx(100 * (1 + b_f1) / 3)
+
+
+def test_the_stated_rule_picks_the_best_answer_or_abstain_decision_not_the_best_f1():
+    """Right spans that score a partial F1 against their one reference make abstaining look better to best_f1; the
+    balanced-accuracy rule counts only the decision."""
+    gold = {"a1": ["the old stone bridge"], "a2": ["the old stone bridge"], "a3": ["the old stone bridge"],
+            "u1": [], "u2": []}
+    spans = {qid: ("bridge" if qid.startswith("a") else "1957") for qid in gold}  # F1 0.5 on each answerable one
+    null_odds = {"a1": -4.0, "u1": -3.0, "a2": -2.0, "a3": -1.0, "u2": 1.0}
+    metrics = squad_v2_metrics(gold, spans, null_odds)
+    # F1 points: 2 with none answered, 2.5 with a1, 1.5 past u1, 2.5 again with a2 and a3: the first best stays.
+    assert metrics["best_f1_thresh"] == -4.0
+    # Balanced accuracy: a1 alone (1/3 + 2/2) / 2 = 66.7; a1-a3 with u1 given away (3/3 + 1/2) / 2 = 75.
+    assert metrics["best_balanced_accuracy"] == pytest.approx(75.0)
+    assert metrics["best_balanced_accuracy_thresh"] == -1.0
+    assert choose_threshold(metrics) == -1.0
+
+
+def test_the_balanced_rule_needs_both_kinds_of_question():
+    assert "best_balanced_accuracy_thresh" not in squad_v2_metrics({"a": ["x"]}, {"a": "x"}, {"a": 0.0})

@@ -311,7 +311,7 @@ def test_a_selection_file_picks_the_threshold_and_its_paragraphs_stay_out_of_tra
     assert f"kept out of training: 1 paragraphs ({first_paragraph} questions)" in result.output
     metrics = json.loads((out / "metrics.json").read_text())
     assert "holdout" not in metrics and metrics["selection"]["total"] == 2
-    assert metrics["null_threshold"] == metrics["selection"]["best_f1_thresh"]
+    assert metrics["null_threshold"] == metrics["selection"]["best_balanced_accuracy_thresh"]  # the stated rule
     assert json.loads((out / "qa_tui.json").read_text())["null_threshold"] == metrics["null_threshold"]
     card = (out / "README.md").read_text()
     assert "--selection-file" in card and "Kept out of training as the selection set's: 1 paragraphs" in card

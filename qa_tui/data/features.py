@@ -96,8 +96,6 @@ def _articles(records: Iterable[QARecord]) -> Iterator[list[QARecord]]:
 
 def _weighted(article: list[QARecord], weight: float, rng: random.Random) -> list[QARecord]:
     """Each record int(weight) times, and once more with chance weight - int(weight)."""
-    if weight == 1.0:
-        return article
     whole, part = int(weight), weight - int(weight)
     return [copy for record in article for copy in [record] * (whole + (part > 0 and rng.random() < part))]
 
@@ -115,9 +113,10 @@ def split_examples(
         reports.append(report)
         for article in _articles(read_records(path, strict=settings.strict, report=report)):
             if settings.kept_out is not None:
-                kept = [record for record in article if not settings.kept_out.holds(record)]
-                if kept_out_counts is not None and len(kept) < len(article):
-                    dropped = [record for record in article if settings.kept_out.holds(record)]
+                kept, dropped = [], []
+                for record in article:
+                    (dropped if settings.kept_out.holds(record) else kept).append(record)
+                if kept_out_counts is not None and dropped:
                     kept_out_counts["kept_out_questions"] = kept_out_counts.get("kept_out_questions", 0) + len(dropped)
                     kept_out_paragraphs.update(f"{spec}|{_context_key(r.context)}" for r in dropped)
                     kept_out_counts["kept_out_paragraphs"] = len(kept_out_paragraphs)

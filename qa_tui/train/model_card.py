@@ -7,7 +7,8 @@ import shlex
 
 
 def _metrics_table(metrics: dict) -> str:
-    keys = ["exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "best_f1", "best_f1_thresh", "total"]
+    keys = ["exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "best_f1", "best_f1_thresh",
+            "best_balanced_accuracy", "best_balanced_accuracy_thresh", "total"]
     rows = ["| metric | value |", "|---|---|"]
     for key in keys:
         if key in metrics:

@@ -3,7 +3,8 @@
 One path through a run: check the output directory -> build (or reuse) the features, keeping the selection set's
 paragraphs out -> Trainer with length-grouped batches and dynamic padding -> evaluate on the selection set (or
 held-out articles) every `eval_steps` with the engine's decoding -> keep the best checkpoint -> choose the no-answer
-threshold there -> save model, threshold, metrics and a model card. Because it is the Trainer, `torchrun -m qa_tui train ...` runs the same code data-parallel.
+threshold there by the stated rule (`selection.choose_threshold`) -> save model, threshold, metrics and a model card.
+Because it is the Trainer, `torchrun -m qa_tui train ...` runs the same code data-parallel.
 """
 
 from __future__ import annotations
@@ -150,13 +151,14 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
             events.write("start", settings=settings.to_dict(), command=settings.as_command(), output_dir=str(output_dir),
                          resume_from=str(resume_from) if resume_from else None)
         features = settings.features
-        if selection_records:
-            features = dataclasses.replace(features, kept_out=KeptOut.of(selection_records))
+        kept_out = KeptOut.of(selection_records) if selection_records else None
+        if kept_out:
+            features = dataclasses.replace(features, kept_out=kept_out)
         prepared = prepare_features(settings.train_files, tokenizer, features, settings.cache_dir, log=say)
         if selection_records:
             say(f"kept out of training: {prepared.summary.get('kept_out_paragraphs', 0):,} paragraphs "
                 f"({prepared.summary.get('kept_out_questions', 0):,} questions) of {settings.selection_file}'s "
-                f"{len(KeptOut.of(selection_records).titles)} articles (same title or same context)")
+                f"{len(kept_out.titles)} articles (same title or same context)")
             choosing_records = selection_records
         else:
             choosing_records = load_eval_records(str(prepared.holdout_file) if prepared.holdout_file else None)
