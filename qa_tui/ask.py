@@ -16,7 +16,7 @@ from qa_tui.inputs import check_readable_file, decode_text
 
 
 def answer_record(answer: Answer, engine: QAEngine, **extra) -> dict:
-    """The JSON form of an answer that `ask --json` prints (see the README)."""
+    """The JSON form of an answer that `ask --json` prints (docs/formats.md)."""
     record = {**extra, **answer.to_dict()}
     record.update(model=engine.model_name, device=str(engine.device))
     return record

@@ -32,7 +32,7 @@ DEVICE_HELP = "Where the model runs: auto (cuda > mps > cpu), cuda, cuda:N, mps 
 PRECISION_HELP = (
     "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16, fp32, or int8 "
     "(CPU only: linear layers quantized when loaded; about 1.4x faster where the CPU lacks bf16, but less "
-    "accurate: see the README)."
+    "accurate: see docs/performance.md)."
 )
 TRAIN_PRECISION_HELP = "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16 or fp32."
 WINDOW_HELP = "Tokens per model window. Default: the model's own (saved by qa-tui train), else 384."
@@ -102,7 +102,7 @@ def ask(
     model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
     top_k: int = typer.Option(5, "--top-k", "-k", help="How many candidate spans to return (at least 1)."),
     null_threshold: Optional[float] = typer.Option(None, "--null-threshold", help=THRESHOLD_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (see README) instead of a table."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (docs/formats.md) instead of a table."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the context/questions file."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
