@@ -533,3 +533,21 @@ def test_auto_retriever_is_hybrid_and_an_explicit_choice_wins():
     assert choose_retriever("whole") == "whole"
     with pytest.raises(UserError, match="--retriever"):
         choose_retriever("magic")
+
+
+def test_the_dense_encoder_in_bf16_keeps_fp32s_vectors_and_ranking():
+    """bf16 autocast (the default where the CPU computes bf16) may only speed the encoder up, not move passages."""
+    from qa_tui.retrieval.dense import DenseEncoder
+
+    passages = ["Tides are caused by the Moon's gravity pulling on the oceans.",
+                "The printing press was invented by Johannes Gutenberg around 1440.",
+                "Severe ARDS raised the 28-day mortality of critically ill patients to 44.4%."]
+    queries = ["What causes tides?", "Who invented the printing press?", "How many patients with ARDS died?"]
+    fp32, bf16 = DenseEncoder("cpu", precision="fp32"), DenseEncoder("cpu", precision="bf16")
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    vectors_32, vectors_16 = fp32.encode(passages), bf16.encode(passages)
+    assert vectors_16.dtype == np.float32 and np.allclose(np.linalg.norm(vectors_16, axis=1), 1.0, atol=1e-3)
+    assert (vectors_32 * vectors_16).sum(axis=1).min() > 0.999
+    assert not np.array_equal(vectors_32, vectors_16), "bf16 ran: its vectors differ in the last digits"
+    ranking = lambda encoder, vectors: (encoder.encode(queries) @ vectors.T).argmax(axis=1).tolist()  # noqa: E731
+    assert ranking(fp32, vectors_32) == ranking(bf16, vectors_16) == [0, 1, 2]
