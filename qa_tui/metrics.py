@@ -119,6 +119,20 @@ def _percentages(prefix: str, exact: Mapping[str, float], f1: Mapping[str, float
     }
 
 
+def _sweep(gains: Mapping[str, float], null_odds: Mapping[str, float], start: float,
+           start_threshold: float) -> tuple[float, float]:
+    """(best total, the null odds that reach it): start with every question answered "no answer" (worth `start`),
+    then raise the threshold past each question's odds in ascending order, adding that question's gain for keeping
+    its raw prediction. Only a strictly better total moves the threshold."""
+    current = best = start
+    best_threshold = start_threshold
+    for qid in sorted(gains, key=null_odds.__getitem__):
+        current += gains[qid]
+        if current > best:
+            best, best_threshold = current, null_odds[qid]
+    return best, best_threshold
+
+
 def _best_threshold(
     scores: Mapping[str, float],
     predictions: Mapping[str, str],
@@ -127,24 +141,16 @@ def _best_threshold(
 ) -> tuple[float, float]:
     """The official `find_best_thresh` sweep: (best score in percent, the null odds that reach it).
 
-    Start with every question answered "no answer" (threshold below all odds), then raise the threshold past
-    each question's odds in ascending order, letting that question keep its raw prediction: an answerable one
-    gains its score, an unanswerable one loses its point if the prediction is not "". The threshold applies to
-    the raw predictions, so a question predicted "" stays "" whatever the threshold.
+    Keeping its raw prediction, an answerable question gains its score and an unanswerable one loses its point if
+    the prediction is not "". The threshold applies to the raw predictions, so a question predicted "" stays ""
+    whatever the threshold.
     """
     # A question with no prediction is wrong either way, so it is not counted in the "all no answer" start.
-    current = sum(1 for qid, has in has_answer.items() if not has and qid in predictions)
-    best, best_threshold = current, 0.0
-    for qid in sorted(null_odds, key=lambda key: null_odds[key]):
-        if qid not in scores or qid not in predictions:
-            continue
-        if has_answer[qid]:
-            current += scores[qid]
-        elif predictions[qid]:
-            current -= 1
-        if current > best:
-            best, best_threshold = current, null_odds[qid]
-    return 100.0 * best / (len(scores) or 1), best_threshold
+    start = sum(1 for qid, has in has_answer.items() if not has and qid in predictions)
+    gains = {qid: scores[qid] if has_answer[qid] else -float(bool(predictions[qid]))
+             for qid in null_odds if qid in scores and qid in predictions}
+    best, threshold = _sweep(gains, null_odds, start, 0.0)
+    return 100.0 * best / (len(scores) or 1), threshold
 
 
 def _best_balanced_threshold(
@@ -154,23 +160,16 @@ def _best_balanced_threshold(
     the mean of the share of answerable questions answered and the share of unanswerable ones left unanswered.
 
     Unlike best_f1 it does not score the span, so it does not lean towards abstaining on a set whose answers have
-    one reference each (where a right span often scores a partial F1). Same sweep as `_best_threshold`.
+    one reference each (where a right span often scores a partial F1). The gains are scaled by both counts so that
+    the totals stay whole numbers (no rounding to break ties): answered/A - wrong/U = (answered*U - wrong*A) / (A*U).
     """
-    answerable = sum(1 for qid, has in has_answer.items() if has and qid in predictions)
-    unanswerable = sum(1 for qid, has in has_answer.items() if not has and qid in predictions)
-    answered = refused_wrongly = 0
-    ordered = sorted((qid for qid in null_odds if qid in predictions and qid in has_answer), key=null_odds.get)
-    best = 50.0 * (1.0 + (unanswerable == 0))  # everything "no answer": all unanswerable ones right
-    best_threshold = null_odds[ordered[0]] - 1.0 if ordered else 0.0
-    for qid in ordered:
-        if has_answer[qid]:
-            answered += bool(predictions[qid])
-        elif predictions[qid]:
-            refused_wrongly += 1
-        accuracy = 50.0 * (answered / (answerable or 1) + 1.0 - refused_wrongly / (unanswerable or 1))
-        if accuracy > best:
-            best, best_threshold = accuracy, null_odds[qid]
-    return best, best_threshold
+    answerable = sum(1 for qid, has in has_answer.items() if has and qid in predictions) or 1
+    unanswerable = sum(1 for qid, has in has_answer.items() if not has and qid in predictions) or 1
+    gains = {qid: bool(predictions[qid]) * (unanswerable if has_answer[qid] else -answerable)
+             for qid in null_odds if qid in predictions and qid in has_answer}
+    ordered = sorted(gains, key=null_odds.__getitem__)
+    best, threshold = _sweep(gains, null_odds, 0, null_odds[ordered[0]] - 1.0 if ordered else 0.0)
+    return 50.0 * (1.0 + best / (answerable * unanswerable)), threshold
 
 
 def threshold_curve(

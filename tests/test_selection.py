@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from qa_tui.data.features import FeatureSettings, KeptOut, split_examples

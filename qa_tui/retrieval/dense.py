@@ -51,12 +51,12 @@ class DenseEncoder:
 
         import torch
 
-        from qa_tui.engine.device import pick_precision
+        from qa_tui.engine.device import autocast, pick_precision
 
         self.device = pick_encoder_device(device)
         self.model = SentenceTransformer(encoder_path(), device=self.device)
-        self._torch_device = torch.device(self.device)
-        self.precision = pick_precision(self._torch_device, precision)
+        self.precision = pick_precision(torch.device(self.device), precision)
+        self._autocast = lambda: autocast(torch.device(self.device), self.precision)
         self.batch_size = batch_size
         self._lock = threading.Lock()
 
@@ -77,9 +77,7 @@ class DenseEncoder:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         step = self.batch_size * 4
-        from qa_tui.engine.device import autocast
-
-        with self._lock, autocast(self._torch_device, self.precision):
+        with self._lock, self._autocast():
             for begin in range(0, len(order), step):
                 chunk = order[begin : begin + step]
                 vectors[chunk] = self.model.encode(

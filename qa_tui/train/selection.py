@@ -60,7 +60,8 @@ THRESHOLD_RULE = (
 def choose_threshold(metrics: dict) -> float:
     """The no-answer threshold by the stated rule (README, "Choosing the no-answer threshold"), from the SQuAD 2.0
     metrics of the whole selection set. Not best_f1_thresh: with one reference per answer, a selection set scores
-    right spans low and so makes abstaining look better than it is on a set with several references."""
+    right spans low and so makes abstaining look better than it is on a set with several references. A held-out set
+    without unanswerable questions has no balanced accuracy; best_f1_thresh (answer everything) stands in."""
     return float(metrics.get("best_balanced_accuracy_thresh", metrics.get("best_f1_thresh", 0.0)))
 
 
