@@ -67,6 +67,12 @@ def cli_errors(command):
     return wrapper
 
 
+ANNOTATIONS_HELP = (
+    "SQuAD 2.0 file the workbench's annotations (a, u, ctrl+z) go to; a normal --train-file. "
+    "Default: annotations.json in the per-user data folder. A file that is not valid SQuAD JSON is refused."
+)
+
+
 @app.callback(invoke_without_command=True)
 def workbench(
     ctx: typer.Context,
@@ -76,6 +82,7 @@ def workbench(
     null_threshold: Optional[float] = typer.Option(None, "--null-threshold", help=THRESHOLD_HELP),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help=ANNOTATIONS_HELP),
 ):
     """Open the workbench (the TUI) when no command is given."""
     if ctx.invoked_subcommand is not None:
@@ -83,7 +90,8 @@ def workbench(
     from qa_tui.tui.launch import run_workbench
 
     cli_errors(run_workbench)(
-        context=context, model=model, top_k=top_k, null_threshold=null_threshold, device=device, precision=precision
+        context=context, model=model, top_k=top_k, null_threshold=null_threshold, device=device, precision=precision,
+        annotations=annotations,
     )
 
 
@@ -381,11 +389,12 @@ def watch(
     model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help=ANNOTATIONS_HELP),
 ):
     """Follow a training run in the app: progress, loss curve, metrics; then load its model."""
     from qa_tui.tui.launch import run_watch
 
-    run_watch(output_dir, model=model, device=device, precision=precision)
+    run_watch(output_dir, model=model, device=device, precision=precision, annotations=annotations)
 
 
 def main() -> None:

@@ -16,7 +16,14 @@ from qa_tui.errors import UserError
 from qa_tui.retrieval.bm25 import BM25Index, s_stem, tokenize
 from qa_tui.retrieval.fusion import reciprocal_rank_fusion
 from qa_tui.retrieval.index import CorpusIndex, IndexSettings
-from qa_tui.retrieval.passages import SkipFile, paragraph_spans, read_document, sentence_spans, split_passages
+from qa_tui.retrieval.passages import (
+    SkipFile,
+    paragraph_spans,
+    passage_around,
+    read_document,
+    sentence_spans,
+    split_passages,
+)
 
 CORPUS = Path(__file__).parent / "fixtures" / "retrieval" / "corpus"
 
@@ -104,6 +111,20 @@ def test_long_paragraph_splits_on_sentences_with_overlap():
     # Every sentence is whole in some passage (an answer inside a sentence is never cut).
     for sentence in sentences:
         assert any(sentence in p.text for p in passages)
+
+
+def test_an_annotated_span_keeps_the_first_passage_that_holds_it_or_the_passages_it_crosses():
+    paragraphs = [f"Paragraph {i} says something. " * 3 for i in range(6)]
+    text = "\n\n".join(p.strip() for p in paragraphs)
+    passages = split_passages(text, max_chars=200, overlap_chars=50)
+    inside = text.index("Paragraph 2")
+    start, end = passage_around(passages, inside, inside + 11)
+    assert text[start:end] == next(p.text for p in passages if p.start <= inside < p.end)
+    crossing_start, crossing_end = passages[0].end - 5, passages[1].start + 5  # over a paragraph break
+    start, end = passage_around(passages, crossing_start, crossing_end)
+    assert (start, end) == (passages[0].start, passages[1].end)
+    with pytest.raises(ValueError):
+        passage_around(passages, len(text) + 1, len(text) + 2)
 
 
 def test_sentence_ends_keep_closing_quotes_and_brackets():

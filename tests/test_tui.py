@@ -182,6 +182,7 @@ async def test_question_history_walks_up_and_down(engine):
         await ask(pilot, "first question?")
         await ask(pilot, "second question?")
         question = app.screen.query_one("#question")
+        question.focus()  # the answer moved the focus to the candidates
         question.value = "a draft"
         await pilot.press("up")
         assert question.value == "second question?"

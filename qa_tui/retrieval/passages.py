@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from qa_tui.errors import UserError
 
@@ -199,3 +200,18 @@ def split_passages(
     if current:
         emit()
     return passages
+
+
+def passage_around(passages: Sequence[Passage], start: int, end: int) -> tuple[int, int]:
+    """Where the passage holding the span `start`-`end` of a document begins and ends (document offsets).
+
+    The first passage that holds the whole span; a span that crosses passages gets all the passages it overlaps,
+    joined. Annotations in corpus mode keep this passage as their context, as the reader saw it.
+    """
+    for passage in passages:
+        if passage.start <= start and end <= passage.end:
+            return passage.start, passage.end
+    overlapping = [p for p in passages if p.start < end and start < p.end]
+    if not overlapping:
+        raise ValueError(f"no passage overlaps {start}-{end}")
+    return min(p.start for p in overlapping), max(p.end for p in overlapping)

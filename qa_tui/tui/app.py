@@ -15,6 +15,7 @@ from typing import Any, Callable
 from textual.app import App
 from textual.reactive import reactive
 
+from qa_tui.annotations import AnnotationStore
 from qa_tui.errors import UserError
 from qa_tui.tui.commands import SettingsCommands
 from qa_tui.tui.keys import GLOBAL_BINDINGS
@@ -57,6 +58,7 @@ class QAWorkbenchApp(App[int]):
         run_dir: Path | None = None,
         clock: Callable[[], float] = time.perf_counter,
         poll_interval: float = 0.5,
+        annotations: AnnotationStore | None = None,
     ) -> None:
         super().__init__()
         self.set_reactive(QAWorkbenchApp.settings, settings)
@@ -67,6 +69,7 @@ class QAWorkbenchApp(App[int]):
         self.start_mode = mode
         self.clock = clock
         self.poll_interval = poll_interval
+        self.annotations = annotations  # None: annotating is off (tests that do not need it)
         self._load_serial = 0
         self._loaded: Settings | None = None  # the settings the loaded engine was built with
         self._model_threshold = 0.0  # the threshold saved with the loaded model

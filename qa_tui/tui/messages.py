@@ -142,3 +142,26 @@ class CorpusFailed(Message):
         self.serial = serial
         self.path = path
         self.error = error
+
+
+class AnnotateRequested(Message):
+    """Annotate the question answered last: the span `start`-`end` is its answer, or (`unanswerable`) it has none.
+
+    Offsets point into the text the context pane shows; `source` names its file in corpus mode.
+    """
+
+    def __init__(self, start: int | None = None, end: int | None = None, source: str = "",
+                 unanswerable: bool = False) -> None:
+        super().__init__()
+        self.start = start
+        self.end = end
+        self.source = source
+        self.unanswerable = unanswerable
+
+
+class TypedAhead(Message):
+    """A printable key the candidates table does not use: the start of a new question."""
+
+    def __init__(self, character: str) -> None:
+        super().__init__()
+        self.character = character

@@ -57,3 +57,19 @@ def format_latency(seconds: float | None) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     return f"{seconds:.2f} s"
+
+
+def short_path(path: Path, limit: int = 40) -> str:
+    """A path for a status line: the home folder as ~, and only its last parts when it is long."""
+    text = str(path)
+    home = str(Path.home())
+    if text == home or text.startswith(home + os.sep):
+        text = "~" + text[len(home):]
+    parts = Path(text).parts
+    if len(text) > limit and len(parts) > 2:
+        text = str(Path("…", *parts[-2:]))
+    return text
+
+
+def annotation_label(count: int, path: Path) -> str:
+    return f"{count} annotated → {short_path(path)}"

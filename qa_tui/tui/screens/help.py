@@ -31,8 +31,11 @@ def binding_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     return [
         ("Everywhere", rows(GLOBAL_BINDINGS, [("ctrl+p", "Command palette: settings, models, samples")])),
         ("Workbench", rows(WorkbenchScreen.BINDINGS, [("tab / shift+tab", "Next / previous pane")])),
+        ("Context", [("shift+arrows / drag", "Select text"),
+                     ("a", "With text selected after an answer: annotate the selection as the answer")]),
         ("Question", rows(QuestionInput.BINDINGS, [("enter", "Ask the question")])),
-        ("Candidates", rows(CandidatesTable.BINDINGS, [("up / down", "Choose a candidate: it is highlighted")])),
+        ("Candidates", rows(CandidatesTable.BINDINGS, [("up / down", "Choose a candidate: it is highlighted"),
+                                                       ("other letters", "Start typing a new question")])),
         ("Training", rows(TrainingScreen.BINDINGS)),
         ("Training form", rows(TrainFormScreen.BINDINGS, [("tab / shift+tab", "Next / previous field")])),
         ("Open dialog", rows(FileOpenScreen.BINDINGS, [("enter", "Open the path / the chosen entry")])),

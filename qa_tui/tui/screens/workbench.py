@@ -12,7 +12,9 @@ from textual.widgets import Footer, Header, TextArea
 from textual.worker import get_current_worker
 
 from qa_tui.errors import UserError
+from qa_tui.tui.annotating import AnnotationTarget
 from qa_tui.tui.messages import (
+    AnnotateRequested,
     AnswerFailed,
     AnswerReady,
     AskRequest,
@@ -22,9 +24,10 @@ from qa_tui.tui.messages import (
     CorpusFailed,
     CorpusReady,
     QuestionAsked,
+    TypedAhead,
 )
 from qa_tui.tui.samples import sample_files, sample_title
-from qa_tui.tui.state import ModelState, Settings
+from qa_tui.tui.state import ModelState, Settings, annotation_label
 from qa_tui.tui.widgets import CandidatesTable, ContextPane, QuestionInput, StatusBar
 
 NO_MODEL_HINT = "Load one with ctrl+p → “Model: load…”, or start qa-tui with --model DIR."
@@ -44,6 +47,7 @@ class WorkbenchScreen(Screen):
         Binding("ctrl+r", "ask_again", "Ask again", tooltip="Ask the last question again (after editing the context)"),
         Binding("ctrl+l", "focus_question", "Question", show=False, tooltip="Go to the question input"),
         Binding("ctrl+g", "focus_candidates", "Candidates", show=False, tooltip="Go to the candidates table"),
+        Binding("ctrl+z", "undo_annotation", "Undo", tooltip="Take back the last annotation (a, u)"),
     ]
 
     def __init__(self) -> None:
@@ -55,7 +59,7 @@ class WorkbenchScreen(Screen):
         self.corpus = None  # corpus mode: the CorpusIndex asked instead of the context pane
         self.corpus_path: Path | None = None
         self._corpus_serial = 0  # the newest folder opened: an older indexing run that finishes late is dropped
-        self._shown_source = ""  # corpus mode: the file the context pane shows
+        self.shown_source = ""  # corpus mode: the file the context pane shows
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -74,6 +78,7 @@ class WorkbenchScreen(Screen):
         initial = getattr(self.app, "initial_context", None)
         if initial is not None:
             self.open_context(Path(initial))
+        self._show_annotation_count()
         self.query_one(QuestionInput).focus()
 
     # --- the context ---------------------------------------------------------------------------------------
@@ -93,7 +98,7 @@ class WorkbenchScreen(Screen):
         self.leave_corpus(quiet=True)
         self.query_one(ContextPane).show_text(text, path.name)
         self.query_one(CandidatesTable).clear_answer()
-        self._answered = None
+        self._set_answered(None)
         self.query_one(QuestionInput).focus()
         return True
 
@@ -140,6 +145,7 @@ class WorkbenchScreen(Screen):
             return  # corpus mode: the pane shows (read-only) the file of the chosen answer
         if answered is not None and self.query_one(ContextPane).text != answered.context:
             self.query_one(CandidatesTable).mark_stale()
+            self.query_one(ContextPane).annotating = False
 
     # --- asking ----------------------------------------------------------------------------------------------
 
@@ -203,7 +209,7 @@ class WorkbenchScreen(Screen):
     def _answer_ready(self, message: AnswerReady) -> None:
         if message.request.serial != self._serial:
             return
-        self._answered = message.request
+        self._set_answered(message.request)
         table = self.query_one(CandidatesTable)
         table.loading = False
         status = self.query_one(StatusBar)
@@ -212,6 +218,9 @@ class WorkbenchScreen(Screen):
         table.show_answer(message.answer, self.app.model_state.null_threshold)
         if message.request.corpus is None and self.query_one(ContextPane).text != message.request.context:
             table.mark_stale()
+            self.query_one(ContextPane).annotating = False
+        if isinstance(self.app.focused, QuestionInput):  # the answer's turn: choose, annotate (a, u), or type on
+            table.focus()
 
     @on(AnswerFailed)
     def _answer_failed(self, message: AnswerFailed) -> None:
@@ -280,8 +289,8 @@ class WorkbenchScreen(Screen):
         index = message.index
         self.corpus, self.corpus_path = index, message.path
         self._serial += 1  # an answer still coming for the single context is dropped
-        self._answered = None
-        self._shown_source = ""
+        self._set_answered(None)
+        self.shown_source = ""
         files = len(index.documents)
         table = self.query_one(CandidatesTable)
         table.loading = False
@@ -311,14 +320,14 @@ class WorkbenchScreen(Screen):
 
     def _show_document(self, source: str) -> None:
         """Corpus mode: put the file `source` in the context pane (the text the answer offsets point into)."""
-        if source == self._shown_source:
+        if source == self.shown_source:
             return
         try:
             text = self.corpus.document_text(source)
         except KeyError:
             self.notify(f"{source} is not in the corpus any more.", severity="warning")
             return
-        self._shown_source = source
+        self.shown_source = source
         pane = self.query_one(ContextPane)
         pane.show_text(text, Path(source).name)
         pane.border_title = f"Context · {pane.source} · corpus {self._corpus_name()}"
@@ -333,9 +342,9 @@ class WorkbenchScreen(Screen):
         if self.corpus is None:
             return
         self.corpus = self.corpus_path = None
-        self._shown_source = ""
+        self.shown_source = ""
         self._serial += 1
-        self._answered = None
+        self._set_answered(None)
         pane = self.query_one(ContextPane)
         pane.read_only = False
         pane.remove_class("corpus")
@@ -348,6 +357,66 @@ class WorkbenchScreen(Screen):
         status.busy = ""
         if not quiet:
             self.notify("Back to one context: questions are asked about the context pane.", title="Corpus closed")
+
+    # --- annotating: the answered question's answer (a), or none (u), saved to the annotations file ------------
+
+    def _set_answered(self, request: AskRequest | None) -> None:
+        """The question whose answer is shown (None: none); only a fresh answer can be annotated."""
+        self._answered = request
+        self.query_one(ContextPane).annotating = request is not None and self.app.annotations is not None
+
+    def _show_annotation_count(self) -> None:
+        store = self.app.annotations
+        self.query_one(StatusBar).annotated = "" if store is None else annotation_label(len(store), store.path)
+        self.refresh_bindings()  # ctrl+z shows in the footer while there is something to take back
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "undo_annotation":
+            store = self.app.annotations
+            return store is not None and store.can_undo
+        return True
+
+    @on(TypedAhead)
+    def _typed_ahead(self, message: TypedAhead) -> None:
+        question = self.query_one(QuestionInput)
+        question.type_ahead(message.character)
+        self.set_focus(question)  # now, not after a refresh: the next key goes to the question
+
+    @on(AnnotateRequested)
+    def _annotate(self, message: AnnotateRequested) -> None:
+        store = self.app.annotations
+        if store is None:
+            self.notify("Annotating is off: start qa-tui with --annotations FILE.", severity="warning")
+            return
+        answered = self._answered
+        if answered is None or self.query_one(CandidatesTable).stale:
+            self.notify("Ask the question (again, after an edit: ctrl+r) before annotating it.", severity="warning")
+            return
+        try:
+            target = AnnotationTarget.for_request(self, answered, message)
+            if message.unanswerable:
+                record = store.annotate_unanswerable(target.title, target.context, answered.question)
+            else:
+                record = store.annotate_span(target.title, target.context, answered.question,
+                                             message.start - target.offset, message.end - target.offset)
+        except UserError as exc:
+            self.notify(str(exc), title="Not annotated", severity="error")
+            return
+        self._show_annotation_count()
+        what = "no answer" if record.is_impossible else f"“{record.answers[0]['text'][:60]}”"
+        self.notify(f"{answered.question}\n→ {what} (ctrl+z takes it back)", title=f"Annotated · {len(store)}",
+                    timeout=3)
+
+    def action_undo_annotation(self) -> None:
+        """Only offered (check_action) while the store has a change to take back."""
+        store = self.app.annotations
+        try:
+            record = store.undo()
+        except UserError as exc:
+            self.notify(str(exc), title="Not undone", severity="error")
+            return
+        self._show_annotation_count()
+        self.notify(record.question, title=f"Annotation taken back · {len(store)}", timeout=3)
 
     # --- the model and settings ------------------------------------------------------------------------------
 

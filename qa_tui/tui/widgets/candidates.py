@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from qa_tui.tui.messages import CandidateChosen
+from qa_tui.tui.messages import AnnotateRequested, CandidateChosen, TypedAhead
 
 NO_ANSWER_KEY = "no-answer"
 # Widths of the fixed columns (rank, score, probability, characters); the span text gets what is left.
@@ -30,12 +31,16 @@ class CandidatesTable(DataTable):
     The reader's verdict is the first row, marked ▶: the best span, or the no-answer row when its score beats the
     best span's by more than the no-answer threshold. Moving the cursor posts `CandidateChosen`.
     With `show_sources` (corpus mode) a Source column names each span's file, and `CandidateChosen` carries it.
+    `a` and `u` annotate the question (`AnnotateRequested`); any other printable key starts a new question.
     """
 
     BORDER_TITLE = "Candidates"
     BINDINGS = [
+        Binding("a", "accept", "Accept", tooltip="Annotate: the chosen candidate is the answer (∅: no answer)"),
+        Binding("u", "unanswerable", "No answer", tooltip="Annotate: this context does not answer the question"),
         Binding("c", "copy", "Copy span", show=False, tooltip="Copy the span's text (OSC 52: works over SSH)"),
     ]
+    BOUND_CHARACTERS = frozenset("auc")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -189,6 +194,29 @@ class CandidatesTable(DataTable):
             return None
         key = self.coordinate_to_cell_key((row, 0)).row_key.value
         return self._spans.get(key)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character and event.character not in self.BOUND_CHARACTERS:
+            event.stop()
+            self.post_message(TypedAhead(event.character))
+
+    def action_accept(self) -> None:
+        if self.answer is None:
+            self.app.bell()
+            return
+        span = self.span_at(self.cursor_row)
+        if span is None:
+            self.post_message(AnnotateRequested(unanswerable=True))
+        else:
+            self.post_message(AnnotateRequested(span[0], span[1], source=self.source_at(self.cursor_row)))
+
+    def action_unanswerable(self) -> None:
+        if self.answer is None:
+            self.app.bell()
+            return
+        span = self.span_at(self.cursor_row)  # in corpus mode its passage is the context marked
+        start, end = (span[0], span[1]) if span is not None else (None, None)
+        self.post_message(AnnotateRequested(start, end, source=self.source_at(self.cursor_row), unanswerable=True))
 
     def action_copy(self) -> None:
         span = self.span_at(self.cursor_row)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
+
+from qa_tui.tui.messages import AnnotateRequested
 
 
 class ContextPane(TextArea):
@@ -11,6 +14,7 @@ class ContextPane(TextArea):
 
     The highlighted answer is the text area's selection (drawn whether the pane has focus or not), scrolled into
     the middle of the view. Offsets are character offsets into `text`, the string the engine answered over.
+    While `annotating` (a fresh answer is shown), `a` over a selection annotates it instead of typing over it.
     """
 
     BORDER_TITLE = "Context"
@@ -18,6 +22,16 @@ class ContextPane(TextArea):
     def __init__(self, text: str = "", **kwargs) -> None:
         super().__init__(text, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
         self.source = ""
+        self.annotating = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        selected = self.highlighted_range
+        if event.character == "a" and self.annotating and selected is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(AnnotateRequested(*selected))
+            return
+        await super()._on_key(event)
 
     def show_text(self, text: str, source: str = "") -> None:
         """Replace the whole context (a file was opened); `source` names it in the border."""

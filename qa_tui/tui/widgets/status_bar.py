@@ -17,6 +17,7 @@ class StatusBar(Static):
     latency: reactive[float | None] = reactive(None)
     busy: reactive[str] = reactive("")
     corpus: reactive[str] = reactive("")  # corpus mode: "corpus: N files", else ""
+    annotated: reactive[str] = reactive("")  # "12 annotated → FILE", or "" when annotating is off
 
     def on_mount(self) -> None:
         self.watch(self.app, "model_state", self._refresh_text)
@@ -29,6 +30,9 @@ class StatusBar(Static):
         self._refresh_text()
 
     def watch_corpus(self) -> None:
+        self._refresh_text()
+
+    def watch_annotated(self) -> None:
         self._refresh_text()
 
     def _refresh_text(self, *_ignored) -> None:
@@ -58,6 +62,9 @@ class StatusBar(Static):
             text.append(" │ ", style="dim")
             text.append(self.corpus, style="bold")
             text.append(f" ({settings.retriever})", style="dim")
+        if self.annotated:
+            text.append(" │ ", style="dim")
+            text.append(self.annotated)
         if self.busy:
             text.append(" │ ", style="dim")
             text.append(self.busy, style="italic")
