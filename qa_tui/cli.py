@@ -353,6 +353,14 @@ def prepare(
         )
 
 
+COMPARE_HELP = (
+    "A second model (directory or hub id) to evaluate on the same questions, with the same --null-threshold, "
+    "--device, --precision, --max-seq-length, --doc-stride and --batch-size (left out: each model's own). Its "
+    "outputs go to OUTPUT_DIR/compare; both models' metrics and their agreement to OUTPUT_DIR/comparison.json, the "
+    "questions they answer differently to OUTPUT_DIR/disagreements.jsonl."
+)
+
+
 @app.command("eval")
 @cli_errors
 def evaluate(
@@ -368,18 +376,22 @@ def evaluate(
     batch_size: Optional[int] = typer.Option(
         None, "--batch-size", help="Windows per forward pass. Default: 8 on a CPU, 32 on a GPU."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
+    compare: Optional[str] = typer.Option(None, "--compare", help=COMPARE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON (with --compare: comparison.json)."),
 ):
     """Evaluate a model with the official SQuAD 2.0 metrics; write predictions, n-best lists, null odds."""
     from qa_tui.evaluation_cli import run_evaluation
 
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
-    engine = load_engine(
-        model, device, precision, null_threshold,
+    load = functools.partial(
+        load_engine, device=device, precision=precision, null_threshold=null_threshold,
         max_seq_length=max_seq_length, doc_stride=doc_stride, batch_size=batch_size,
     )
-    run_evaluation(engine, data, output_dir, limit, as_json, err_console)
+    engine = load(model)
+    # Loaded before any work, so that a bad --compare fails at once rather than after the first evaluation.
+    compare_engine = load(compare) if compare is not None else None
+    run_evaluation(engine, data, output_dir, limit, as_json, err_console, compare=compare_engine)
 
 
 @app.command()

@@ -7,7 +7,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 
 @contextmanager
@@ -40,3 +40,10 @@ def write_json_atomic(path: str | os.PathLike, data, indent: int | None = 2) -> 
     with atomic_open(path) as handle:
         json.dump(data, handle, indent=indent, ensure_ascii=False)
         handle.write("\n")
+
+
+def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable) -> None:
+    """One JSON object per line, so a reader can stream it and `grep` can find one question."""
+    with atomic_open(path) as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")

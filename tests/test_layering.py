@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qa_tui"  # this checkout's, wha
 LAYERS = [
     ("command line", {"qa_tui.cli", "qa_tui.__main__"}),
     ("faces", {"qa_tui.ask", "qa_tui.retrieval", "qa_tui.tui", "qa_tui.train", "qa_tui.evaluation",
-               "qa_tui.evaluation_cli"}),
+               "qa_tui.evaluation_cli", "qa_tui.comparison"}),
     ("core", {"qa_tui.engine", "qa_tui.data", "qa_tui.metrics", "qa_tui.loading", "qa_tui.annotations"}),
     ("base", {"qa_tui", "qa_tui.io", "qa_tui.errors", "qa_tui.events", "qa_tui.inputs"}),
 ]
