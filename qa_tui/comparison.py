@@ -53,3 +53,20 @@ def compare_results(records: Sequence[QARecord], model: EvalResult, compare: Eva
         "same_answer_percent": 100.0 * same / (len(records) or 1),
     }
     return Comparison(agreement, disagreements)
+
+
+def span_key(span) -> tuple[str, int, int]:
+    """Where a candidate span is: its file (corpus mode; "" for one context) and its character range."""
+    return getattr(span, "source", ""), span.start, span.end
+
+
+def shared_spans(answer, other) -> set[tuple[str, int, int]]:
+    """The candidate spans (by `span_key`) that both models list, for marking where they agree."""
+    return {span_key(span) for span in answer.answers} & {span_key(span) for span in other.answers}
+
+
+def same_verdict(answer, other) -> bool:
+    """Both say "no answer", or both answer with the same text once SQuAD-normalised."""
+    if answer.is_impossible or other.is_impossible:
+        return answer.is_impossible and other.is_impossible
+    return normalize_answer(answer.best_text) == normalize_answer(other.best_text)

@@ -343,3 +343,17 @@ def test_a_dev_file_that_shares_paragraphs_with_training_is_named_in_a_warning(t
     )
     assert result.exit_code == 0, result.output
     assert f"warning: {TRAIN_FILE} shares 6 paragraphs (13 questions) with the training files" in result.output
+
+
+def test_a_model_trained_further_without_a_selection_set_keeps_its_threshold(tiny_model_dir, tmp_path):
+    import shutil
+
+    base = Path(shutil.copytree(tiny_model_dir, tmp_path / "base"))
+    (base / "qa_tui.json").write_text(json.dumps({"null_threshold": 2.5}))
+    out = tmp_path / "run"
+    args = train_args(base, out, tmp_path / "cache", "--max-steps", "2")
+    at = args.index("--holdout")
+    del args[at:at + 2]  # nothing to choose a threshold on
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "qa_tui.json").read_text())["null_threshold"] == 2.5

@@ -164,3 +164,52 @@ async def test_corpus_mode_annotations_keep_the_passage_of_the_source_file(engin
         offset = document.text.index(record.context)
         assert offset + record.answers[0]["answer_start"] == span.start + (len(span.text) - len(span.text.lstrip()))
         assert record.answers[0]["text"] == span.text.strip()
+
+
+@async_test
+async def test_the_training_form_continues_from_the_loaded_model_on_the_annotations(engine, tmp_path):
+    from qa_tui.tui.screens.train_form import ANNOTATION_RECIPE, TrainFormScreen
+
+    path = tmp_path / "annotations.json"
+    store = AnnotationStore.open(path)
+    store.annotate_unanswerable("notes.txt", "Some context.", "Who?")
+    general = Path(__file__).parent / "fixtures" / "train_tiny.json"
+    app = make_app(engine, threshold=1e9, annotations=store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        requests = []
+        app.push_screen(TrainFormScreen(), requests.append)
+        await pilot.pause()
+        await pilot.press("f4")
+        await pilot.pause()
+        form = app.screen
+        assert form.query_one("#field-train_files").value == str(path)
+        assert form.query_one("#field-model").value == engine.model_name  # the model the workbench has loaded
+        assert app.focused.id == "field-mix_in"
+        form.query_one("#field-mix_in").value = f"{general}:2"  # a share is at most 1
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "FILE:SHARE" in plain(form.query_one("#form-error")) and not requests
+        form.query_one("#field-mix_in").value = f"{general}:0.25"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [request] = requests
+        assert request.train_files == (str(path), f"{general}:0.25")
+        assert request.model == engine.model_name
+        assert (request.epochs, request.learning_rate) == (float(ANNOTATION_RECIPE["epochs"]),
+                                                           float(ANNOTATION_RECIPE["learning_rate"]))
+
+
+@async_test
+async def test_the_training_form_says_why_it_cannot_fill_in_annotations(engine, tmp_path):
+    from qa_tui.tui.screens.train_form import TrainFormScreen
+
+    app = make_app(engine, threshold=1e9, annotations=AnnotationStore.open(tmp_path / "empty.json"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(TrainFormScreen())
+        await pilot.pause()
+        await pilot.press("f4")
+        await pilot.pause()
+        assert "no annotations yet" in plain(app.screen.query_one("#form-error"))
+        assert app.screen.query_one("#field-train_files").value == ""

@@ -86,3 +86,30 @@ def test_training_screen_of_a_failed_run(snap_compare, engine, tmp_path, monkeyp
 
     app = make_app(engine, mode="training", run_dir=Path("runs/tiny-bad-dev"))
     assert snap_compare(app, terminal_size=SIZE, run_before=wait)
+
+
+def test_compare_view_after_a_question(snap_compare, engine, tmp_path_factory):
+    from conftest import build_tiny_qa_model
+    from qa_tui.engine import QAEngine
+
+    other = QAEngine.load(str(build_tiny_qa_model(tmp_path_factory.mktemp("tiny-b"), seed=1)), device="cpu",
+                          precision="fp32")
+    other.model_name = "tiny-qa-model-b"
+    engines = {"tiny-qa-model": engine, "tiny-qa-model-b": other}
+    counter = itertools.count()
+    app = QAWorkbenchApp(Settings(model="tiny-qa-model", device="cpu", precision="fp32"),
+                         engine_factory=lambda settings: engines[settings.model], context=SAMPLE,
+                         clock=lambda: next(counter) * 0.042)
+
+    async def compare_and_ask(pilot):
+        await settle(pilot)
+        pilot.app.compare_with("tiny-qa-model-b")
+        await settle(pilot)
+        question = pilot.app.screen.query_one("#question")
+        question.value = "What is the mortality for ARDS?"
+        await pilot.press("enter")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=compare_and_ask)

@@ -24,7 +24,7 @@ from qa_tui.data.train_files import parse_train_file
 from qa_tui.data.squad import read_records
 from qa_tui.engine import QAEngine
 from qa_tui.engine.device import cpu_description, pick_device, pick_precision
-from qa_tui.engine.model_files import base_encoder_path, resolve_model, write_model_settings
+from qa_tui.engine.model_files import base_encoder_path, read_model_settings, resolve_model, write_model_settings
 from qa_tui.engine.windows import WindowSettings
 from qa_tui.errors import UserError
 from qa_tui.evaluation import evaluate_engine
@@ -223,7 +223,8 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
         final = QAEngine(trainer.model, tokenizer, model_name=str(output_dir), device=trainer.args.device,
                          precision=precision, windows=settings.windows)
         metrics: dict = {}
-        threshold = 0.0
+        # Nothing to choose on: a QA model trained further (on annotations, say) keeps the threshold it came with.
+        threshold = float(read_model_settings(model_name).get("null_threshold", 0.0))
         if choosing_records:
             chosen_on = evaluate_engine(final, choosing_records).metrics
             threshold = choose_threshold(chosen_on)

@@ -19,7 +19,13 @@ from qa_tui.annotations import AnnotationStore
 from qa_tui.errors import UserError
 from qa_tui.tui.commands import SettingsCommands
 from qa_tui.tui.keys import GLOBAL_BINDINGS
-from qa_tui.tui.messages import LoadModelRequested, ModelLoaded, ModelLoadFailed
+from qa_tui.tui.messages import (
+    CompareLoaded,
+    CompareLoadFailed,
+    LoadModelRequested,
+    ModelLoaded,
+    ModelLoadFailed,
+)
 from qa_tui.tui.screens.help import HelpScreen
 from qa_tui.tui.screens.training import TrainingScreen
 from qa_tui.tui.screens.workbench import WorkbenchScreen
@@ -47,6 +53,7 @@ class QAWorkbenchApp(App[int]):
 
     settings: reactive[Settings] = reactive(Settings, init=False)
     model_state: reactive[ModelState] = reactive(ModelState, init=False)
+    compare_state: reactive[ModelState] = reactive(ModelState, init=False)  # the second model (compare mode)
 
     def __init__(
         self,
@@ -73,6 +80,9 @@ class QAWorkbenchApp(App[int]):
         self._load_serial = 0
         self._loaded: Settings | None = None  # the settings the loaded engine was built with
         self._model_threshold = 0.0  # the threshold saved with the loaded model
+        self.compare_engine: Any = None
+        self._compare_serial = 0
+        self._compare_model_threshold = 0.0
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)
@@ -125,10 +135,13 @@ class QAWorkbenchApp(App[int]):
                     severity="warning" if message.user_error else "error", timeout=8)
 
     def _apply_threshold(self) -> float:
+        """The app's threshold, else each model's own, on the loaded model (returned) and the compared one."""
         threshold = self.settings.null_threshold
         effective = self._model_threshold if threshold is None else threshold
         if self.engine is not None:
             self.engine.null_threshold = effective
+        if self.compare_engine is not None:
+            self.compare_engine.null_threshold = self._compare_model_threshold if threshold is None else threshold
         return effective
 
     def update_settings(self, **changes) -> None:
@@ -144,6 +157,51 @@ class QAWorkbenchApp(App[int]):
         self.switch_mode("workbench")
         self.update_settings(model=message.model)
         self.notify(f"Loading {message.model}…", title="Model")
+
+    # --- compare mode: a second model answers the same questions --------------------------------------------------
+
+    def compare_with(self, model: str) -> None:
+        """Load `model` (directory or hub id) as the second model, in a worker; the workbench shows both."""
+        self._compare_serial += 1
+        self.compare_state = ModelState("loading", model=model)
+        job = partial(self._build_compare, self._compare_serial,
+                      replace(self.settings, model=model, null_threshold=None))
+        self.run_worker(job, name="load compare model", group="compare", thread=True, exclusive=True,
+                        exit_on_error=False)
+        self.notify(f"Loading {model} to compare…", title="Compare")
+
+    def _build_compare(self, serial: int, settings: Settings) -> None:
+        """Runs in a thread. Loads with the model's own threshold; `_apply_threshold` then sets the app's, if any."""
+        factory = self.engine_factory or default_engine_factory
+        try:
+            engine = factory(settings)
+        except Exception as exc:  # a UserError or a torch / transformers failure: reported, never a crash
+            error = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+            self.post_message(CompareLoadFailed(serial, error))
+        else:
+            self.post_message(CompareLoaded(serial, engine))
+
+    def on_compare_loaded(self, message: CompareLoaded) -> None:
+        if message.serial != self._compare_serial:
+            return
+        self.compare_engine = message.engine
+        self._compare_model_threshold = float(getattr(message.engine, "null_threshold", 0.0) or 0.0)
+        self._apply_threshold()
+        info = message.engine.describe()
+        self.compare_state = ModelState("ready", info["model"], info["device"], info["precision"],
+                                        self.compare_engine.null_threshold)
+
+    def on_compare_load_failed(self, message: CompareLoadFailed) -> None:
+        if message.serial != self._compare_serial:
+            return
+        self.compare_engine = None
+        self.compare_state = ModelState("failed", message=message.error)
+        self.notify(message.error, title="Compare model not loaded", severity="error", timeout=8)
+
+    def compare_off(self) -> None:
+        self._compare_serial += 1  # a load still running is dropped when it ends
+        self.compare_engine = None
+        self.compare_state = ModelState()
 
     # --- actions -----------------------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
-"""The command palette's settings (ctrl+p): top-k, no-answer threshold, model, device, precision, samples.
+"""The command palette's settings (ctrl+p): top-k, no-answer threshold, model, compare, device, precision, samples.
 
-Typing a value works too: `top-k 7`, `threshold -1.5`, `model runs/squad-minilm`.
+Typing a value works too: `top-k 7`, `threshold -1.5`, `model runs/squad-minilm`, `compare runs/other`.
 """
 
 from __future__ import annotations
@@ -80,6 +80,22 @@ def prompt_model(app) -> None:
     )
 
 
+def prompt_compare(app) -> None:
+    def chosen(value: str | None) -> None:
+        if value:
+            app.compare_with(value)
+
+    app.push_screen(
+        PromptScreen(
+            "Compare with model",
+            value=app.compare_state.model or "",
+            placeholder="a second model directory (with config.json) or a Hugging Face hub id",
+            hint="Both models then answer every question, side by side; = marks the spans both list.",
+        ),
+        chosen,
+    )
+
+
 def settings_commands(app, screen) -> list[Command]:
     """Every palette command, as (name, help, callback)."""
     from qa_tui.tui.screens.workbench import WorkbenchScreen
@@ -98,6 +114,9 @@ def settings_commands(app, screen) -> list[Command]:
         ),
         ("Model: load…", "Load a model directory or hub id", partial(prompt_model, app)),
         ("Model: reload", "Load the current model again", app.load_model),
+        ("Compare with model…", "Load a second model: both answer each question", partial(prompt_compare, app)),
+        *([("Compare: off", "Back to one model's answers", app.compare_off)]
+          if app.compare_state.status in ("ready", "loading") else []),
         *[
             (f"Model: load {path}", "A model trained under ./runs", partial(app.update_settings, model=str(path)))
             for path in find_models()
@@ -143,6 +162,10 @@ def typed_commands(app, query: str) -> Iterator[Command]:
             return
         yield (f"Settings: no-answer threshold {value:g}", "Set the no-answer threshold",
                partial(app.update_settings, null_threshold=value))
+    match = re.fullmatch(r"compare(?: with)?(?: model)?:?\s+(\S+)", query, re.I)
+    if match and match.group(1).lower() != "off":
+        yield (f"Compare with {match.group(1)}", "Load this second model: both answer each question",
+               partial(app.compare_with, match.group(1)))
     match = re.fullmatch(r"(?:model:?\s+(?:load\s+)?|load\s+(?:model\s+)?)(\S+)", query, re.I)
     if match and ("/" in match.group(1) or Path(match.group(1)).expanduser().is_dir()):
         yield (f"Model: load {match.group(1)}", "Load this model directory or hub id",

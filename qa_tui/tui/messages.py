@@ -41,6 +41,7 @@ class AskRequest:
     """One question put to the engine: `serial` tells a fresh answer from a stale one.
 
     In corpus mode `corpus` is the `CorpusIndex` asked (and `context` is empty); `retriever` and `passages` say how.
+    In compare mode `compare` is the second engine, asked the same question.
     """
 
     serial: int
@@ -50,16 +51,19 @@ class AskRequest:
     corpus: Any = None
     retriever: str = "hybrid"
     passages: int = 5
+    compare: Any = None
 
 
 class AnswerReady(Message):
-    """A worker answered `request` (an `qa_tui.engine.Answer`) in `latency` seconds."""
+    """A worker answered `request` (an `qa_tui.engine.Answer`) in `latency` seconds; `compare_answer` is the
+    second model's answer in compare mode."""
 
-    def __init__(self, request: AskRequest, answer: Any, latency: float) -> None:
+    def __init__(self, request: AskRequest, answer: Any, latency: float, compare_answer: Any = None) -> None:
         super().__init__()
         self.request = request
         self.answer = answer
         self.latency = latency
+        self.compare_answer = compare_answer
 
 
 class AnswerFailed(Message):
@@ -165,3 +169,21 @@ class TypedAhead(Message):
     def __init__(self, character: str) -> None:
         super().__init__()
         self.character = character
+
+
+class CompareLoaded(Message):
+    """The second model (compare mode) finished loading: `engine`, load number `serial`."""
+
+    def __init__(self, serial: int, engine: Any) -> None:
+        super().__init__()
+        self.serial = serial
+        self.engine = engine
+
+
+class CompareLoadFailed(Message):
+    """The second model could not be loaded: `error` says why."""
+
+    def __init__(self, serial: int, error: str) -> None:
+        super().__init__()
+        self.serial = serial
+        self.error = error

@@ -103,9 +103,17 @@ class TrainRequest:
                 raise UserError(f"{name.replace('_', ' ')}: {value} must be {bound}{top}")
             return parsed
 
-        train_files = tuple(part for part in (fields.get("train_files") or "").replace(",", " ").split() if part)
+        def files(name: str) -> tuple[str, ...]:
+            return tuple(part for part in (fields.get(name) or "").replace(",", " ").split() if part)
+
+        train_files = files("train_files")
         if not train_files:
             raise UserError("train files: give at least one SQuAD JSON or JSON Lines file")
+        for mixed in files("mix_in"):  # a share of a general file, against forgetting: FILE:0.05 reads 5% of it
+            if not 0 < parse_train_file(mixed)[1] <= 1 or ":" not in mixed:
+                raise UserError(f"mix in: {mixed}: give FILE:SHARE, the share of its questions read (0-1), "
+                                "e.g. train-v1.1.json:0.05")
+        train_files += files("mix_in")
         for train_file in train_files:
             path, _ = parse_train_file(train_file)  # FILE:WEIGHT weights a file
             if not Path(path).expanduser().is_file():

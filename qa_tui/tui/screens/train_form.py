@@ -16,6 +16,7 @@ from qa_tui.tui.runs import TrainRequest
 # (field, label, placeholder): blank fields are left to `qa-tui train`'s defaults.
 FIELDS = (
     ("train_files", "Train file(s)", "SQuAD JSON / JSONL, separated by spaces; FILE:2 counts a file twice"),
+    ("mix_in", "Mix in", "a share of a general file against forgetting: FILE:0.05 reads 5% of it"),
     ("dev_file", "Dev file", "optional: evaluated during training"),
     ("output_dir", "Output dir", "where the model, checkpoints and events go"),
     ("model", "Base model", "default: the offline MiniLM encoder"),
@@ -33,11 +34,21 @@ FIELDS = (
 )
 
 
+# The recipe for a few hundred annotated questions on top of a fine-tuned reader (docs/annotation.md).
+ANNOTATION_RECIPE = {"epochs": "2", "learning_rate": "3e-5"}
+
+
 class TrainFormScreen(ModalScreen[TrainRequest | None]):
-    """Fill in the options; ctrl+s (or the Start button) checks them and starts the run, Escape cancels."""
+    """Fill in the options; ctrl+s (or the Start button) checks them and starts the run, Escape cancels.
+
+    F4 fills it for "continue from the loaded model on my annotations": the annotations file, the loaded model,
+    the recipe's epochs and learning rate; a general file can then be mixed in at a share.
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "start", "Start"),
+        Binding("f4", "from_annotations", "My annotations",
+                tooltip="Continue from the loaded model on my annotations (fills the form)"),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -59,6 +70,7 @@ class TrainFormScreen(ModalScreen[TrainRequest | None]):
             yield Label("", id="form-error", classes="error")
             with Horizontal(id="form-buttons"):
                 yield Button("Start (ctrl+s)", variant="primary", id="start", compact=True)
+                yield Button("My annotations (F4)", id="from-annotations", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -75,9 +87,32 @@ class TrainFormScreen(ModalScreen[TrainRequest | None]):
                 resume=self.query_one("#resume", Checkbox).value,
             )
         except UserError as exc:
-            self.query_one("#form-error", Label).update(str(exc))
+            self._say(str(exc))
             return
         self.dismiss(request)
+
+    def _say(self, text: str, error: bool = True) -> None:
+        label = self.query_one("#form-error", Label)
+        label.set_class(error, "error")
+        label.update(text)
+
+    def action_from_annotations(self) -> None:
+        """Fill in the annotations file and the loaded model; the mix-in field is next."""
+        store, engine = getattr(self.app, "annotations", None), getattr(self.app, "engine", None)
+        if store is None or engine is None:
+            why = "no annotations file is open" if store is None else "no model is loaded"
+            self._say(f"Cannot continue from the loaded model: {why}.")
+            return
+        if not len(store):
+            self._say(f"{store.path} holds no annotations yet: annotate with a or u.")
+            return
+        values = {"train_files": str(store.path), "model": engine.model_name,
+                  "output_dir": time.strftime("runs/annotations-%Y%m%d-%H%M%S"), **ANNOTATION_RECIPE}
+        for name, value in values.items():
+            self.query_one(f"#field-{name}", Input).value = value
+        self._say(f"{len(store)} annotations from {store.path}; mix in a general file at a share against "
+                  "forgetting, or leave it blank.", error=False)
+        self.query_one("#field-mix_in", Input).focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -86,6 +121,8 @@ class TrainFormScreen(ModalScreen[TrainRequest | None]):
         event.stop()
         if event.button.id == "start":
             self.action_start()
+        elif event.button.id == "from-annotations":
+            self.action_from_annotations()
         else:
             self.action_cancel()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TextArea
 from textual.worker import get_current_worker
@@ -68,13 +69,16 @@ class WorkbenchScreen(Screen):
             id="context",
         )
         yield QuestionInput(id="question")
-        yield CandidatesTable(id="candidates")
+        with Horizontal(id="answers"):
+            yield CandidatesTable(id="candidates")
+            yield CandidatesTable(id="compare-candidates")  # shown in compare mode only
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.watch(self.app, "model_state", self._model_state_changed, init=False)
         self.watch(self.app, "settings", self._settings_changed, init=False)
+        self.watch(self.app, "compare_state", self._compare_state_changed, init=False)
         initial = getattr(self.app, "initial_context", None)
         if initial is not None:
             self.open_context(Path(initial))
@@ -97,7 +101,8 @@ class WorkbenchScreen(Screen):
             return False
         self.leave_corpus(quiet=True)
         self.query_one(ContextPane).show_text(text, path.name)
-        self.query_one(CandidatesTable).clear_answer()
+        for table in self.query(CandidatesTable):
+            table.clear_answer()
         self._set_answered(None)
         self.query_one(QuestionInput).focus()
         return True
@@ -144,7 +149,8 @@ class WorkbenchScreen(Screen):
         if self.corpus is not None or (answered is not None and answered.corpus is not None):
             return  # corpus mode: the pane shows (read-only) the file of the chosen answer
         if answered is not None and self.query_one(ContextPane).text != answered.context:
-            self.query_one(CandidatesTable).mark_stale()
+            for table in self.query(CandidatesTable):
+                table.mark_stale()
             self.query_one(ContextPane).annotating = False
 
     # --- asking ----------------------------------------------------------------------------------------------
@@ -179,9 +185,11 @@ class WorkbenchScreen(Screen):
         self._serial += 1
         settings: Settings = self.app.settings
         request = AskRequest(self._serial, question, context, settings.top_k, corpus=self.corpus,
-                             retriever=settings.retriever, passages=settings.passages)
+                             retriever=settings.retriever, passages=settings.passages,
+                             compare=self.app.compare_engine)
         self.query_one(StatusBar).busy = "searching and reading…" if self.corpus is not None else "answering…"
-        self.query_one(CandidatesTable).loading = True
+        for table in self.query(CandidatesTable):
+            table.loading = True
         self._answer(engine, request)
 
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
@@ -191,31 +199,39 @@ class WorkbenchScreen(Screen):
         clock = self.app.clock
         started = clock()
         try:
-            if request.corpus is not None:
-                from qa_tui.retrieval import CorpusReader
-
-                reader = CorpusReader(engine, request.corpus, retriever=request.retriever)
-                answer = reader.answer(request.question, k=request.passages, top_k=request.top_k)
-            else:
-                answer = engine.answer(request.question, request.context, top_k=request.top_k)
+            answer = self._ask_engine(engine, request)
+            compare_answer = None if request.compare is None else self._ask_engine(request.compare, request)
         except Exception as exc:  # a UserError (empty input) or a model failure: a notification, not a crash
             if not worker.is_cancelled:
                 self.post_message(AnswerFailed(request, str(exc) or type(exc).__name__))
             return
         if not worker.is_cancelled:
-            self.post_message(AnswerReady(request, answer, clock() - started))
+            self.post_message(AnswerReady(request, answer, clock() - started, compare_answer))
+
+    @staticmethod
+    def _ask_engine(engine, request: AskRequest):
+        if request.corpus is not None:
+            from qa_tui.retrieval import CorpusReader
+
+            reader = CorpusReader(engine, request.corpus, retriever=request.retriever)
+            return reader.answer(request.question, k=request.passages, top_k=request.top_k)
+        return engine.answer(request.question, request.context, top_k=request.top_k)
 
     @on(AnswerReady)
     def _answer_ready(self, message: AnswerReady) -> None:
         if message.request.serial != self._serial:
             return
         self._set_answered(message.request)
-        table = self.query_one(CandidatesTable)
-        table.loading = False
+        for table in self.query(CandidatesTable):
+            table.loading = False
+        table = self.query_one("#candidates", CandidatesTable)
         status = self.query_one(StatusBar)
         status.busy = ""
         status.latency = message.latency
-        table.show_answer(message.answer, self.app.model_state.null_threshold)
+        if message.compare_answer is None:
+            table.show_answer(message.answer, self.app.model_state.null_threshold)
+        else:
+            self._show_both(message.answer, message.compare_answer)
         if message.request.corpus is None and self.query_one(ContextPane).text != message.request.context:
             table.mark_stale()
             self.query_one(ContextPane).annotating = False
@@ -226,7 +242,8 @@ class WorkbenchScreen(Screen):
     def _answer_failed(self, message: AnswerFailed) -> None:
         if message.request.serial != self._serial:
             return
-        self.query_one(CandidatesTable).loading = False
+        for table in self.query(CandidatesTable):
+            table.loading = False
         self.query_one(StatusBar).busy = ""
         self.notify(message.error, title="Could not answer", severity="error")
 
@@ -241,6 +258,38 @@ class WorkbenchScreen(Screen):
             pane.highlight_span(message.start, message.end)
         else:
             pane.clear_highlight()
+
+    # --- compare mode: a second model's answers beside the first's ---------------------------------------------
+
+    def _compare_state_changed(self, state: ModelState) -> None:
+        comparing = state.status == "ready"
+        self.query_one("#answers").set_class(comparing, "comparing")
+        for table in self.query(CandidatesTable):
+            table.set_compact(comparing)
+        if not comparing:
+            self.query_one("#compare-candidates", CandidatesTable).clear_answer()
+        if state.status in ("ready", "none") and self._answered is not None:
+            self.ask(self._answered.question)  # show the question asked with (or without) the second model
+
+    def _show_both(self, answer, compare_answer) -> None:
+        """Both models' candidates; "=" marks the spans both list, the titles say whether their verdicts agree."""
+        from qa_tui.comparison import same_verdict, shared_spans
+        from qa_tui.tui.widgets.candidates import one_line
+
+        def title(label: str, model_answer) -> str:
+            verdict = "no answer" if model_answer.is_impossible else f"“{one_line(model_answer.best_text, 24)}”"
+            return f"{label} · {verdict}"
+
+        shared = shared_spans(answer, compare_answer)
+        both_abstain = answer.is_impossible and compare_answer.is_impossible
+        agree = "agree" if same_verdict(answer, compare_answer) else "differ"
+        compare_table = self.query_one("#compare-candidates", CandidatesTable)
+        compare_table.show_answer(compare_answer, agreed=shared, agreed_no_answer=both_abstain, post=False,
+                                  title=title(self.app.compare_state.label, compare_answer))
+        compare_table.border_subtitle = f"models {agree}"
+        self.query_one("#candidates", CandidatesTable).show_answer(
+            answer, agreed=shared, agreed_no_answer=both_abstain, title=title(self.app.model_state.label, answer)
+        )
 
     # --- corpus mode: a folder of files asked at once ---------------------------------------------------------
 
@@ -292,9 +341,9 @@ class WorkbenchScreen(Screen):
         self._set_answered(None)
         self.shown_source = ""
         files = len(index.documents)
-        table = self.query_one(CandidatesTable)
-        table.loading = False
-        table.set_show_sources(True)
+        for table in self.query(CandidatesTable):
+            table.loading = False
+            table.set_show_sources(True)
         pane = self.query_one(ContextPane)
         pane.read_only = True
         pane.add_class("corpus")
@@ -349,9 +398,9 @@ class WorkbenchScreen(Screen):
         pane.read_only = False
         pane.remove_class("corpus")
         pane.border_title = f"Context · {pane.source}" if pane.source else "Context"
-        table = self.query_one(CandidatesTable)
-        table.loading = False
-        table.set_show_sources(False)
+        for table in self.query(CandidatesTable):
+            table.loading = False
+            table.set_show_sources(False)
         status = self.query_one(StatusBar)
         status.corpus = ""
         status.busy = ""

@@ -10,13 +10,16 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from qa_tui.comparison import span_key
 from qa_tui.tui.messages import AnnotateRequested, CandidateChosen, TypedAhead
 
 NO_ANSWER_KEY = "no-answer"
 # Widths of the fixed columns (rank, score, probability, characters); the span text gets what is left.
 FIXED_COLUMNS = (("#", "rank", 3), ("Score", "score", 7), ("Prob", "prob", 6), ("Chars", "chars", 13))
+COMPACT_COLUMNS = (("#", "rank", 4), ("Score", "score", 7))  # two models side by side: room for the "=" mark
 MIN_TEXT_WIDTH = 16
 SOURCE_COLUMN = ("Source", "source", 14)  # corpus mode only: the file each span comes from
+AGREES = "="  # after the rank: the other model lists this span too (or says "no answer" too)
 
 
 def one_line(text: str, width: int) -> str:
@@ -32,6 +35,8 @@ class CandidatesTable(DataTable):
     best span's by more than the no-answer threshold. Moving the cursor posts `CandidateChosen`.
     With `show_sources` (corpus mode) a Source column names each span's file, and `CandidateChosen` carries it.
     `a` and `u` annotate the question (`AnnotateRequested`); any other printable key starts a new question.
+    Comparing two models, each has a `compact` table (no Prob and Chars columns) and `agreed` holds the spans
+    (`comparison.span_key`) that the other model lists too: their rank is marked with "=".
     """
 
     BORDER_TITLE = "Candidates"
@@ -47,6 +52,9 @@ class CandidatesTable(DataTable):
         self._spans: dict[str, tuple[int, int, str] | None] = {}
         self._sources: dict[str, str] = {}
         self.show_sources = False
+        self.compact = False
+        self.agreed: set = set()
+        self.agreed_no_answer = False
         self.answer: Any = None
         self.stale = False
         self._text_width = MIN_TEXT_WIDTH
@@ -55,7 +63,7 @@ class CandidatesTable(DataTable):
         self._add_columns()
 
     def _fixed_columns(self) -> tuple[tuple[str, str, int], ...]:
-        return FIXED_COLUMNS + ((SOURCE_COLUMN,) if self.show_sources else ())
+        return (COMPACT_COLUMNS if self.compact else FIXED_COLUMNS) + ((SOURCE_COLUMN,) if self.show_sources else ())
 
     def _fit_text_width(self) -> int:
         """The span column's width: what the fixed columns, cell padding and a scrollbar leave."""
@@ -70,6 +78,14 @@ class CandidatesTable(DataTable):
         self.add_column("Answer", key="text", width=self._text_width)
         for label, key, width in numbers:
             self.add_column(label, key=key, width=width)
+
+    def set_compact(self, compact: bool) -> None:
+        """Side by side with another model's table (or back to one table): fewer columns, agreement marks."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.agreed, self.agreed_no_answer = set(), False
+        self._rebuild_columns(force=True)
 
     def set_show_sources(self, show: bool) -> None:
         """Corpus mode on or off: add or drop the Source column (and forget the answer shown)."""
@@ -94,15 +110,22 @@ class CandidatesTable(DataTable):
             self._fill(self.answer)
             self.move_cursor(row=row, animate=False)
 
-    def show_answer(self, answer: Any, null_threshold: float | None = None) -> None:
-        """Fill the table from an `Answer` and put the cursor on the verdict (posting `CandidateChosen`)."""
+    def show_answer(self, answer: Any, null_threshold: float | None = None, agreed: set | None = None,
+                    agreed_no_answer: bool = False, title: str | None = None, post: bool = True) -> None:
+        """Fill the table from an `Answer` and put the cursor on the verdict (posting `CandidateChosen`).
+
+        Compare mode: `agreed` / `agreed_no_answer` are what the other model shares, `title` replaces the verdict's,
+        and the second model's table does not `post` (the first one's verdict is the one highlighted).
+        """
         self.answer = answer
+        self.agreed, self.agreed_no_answer = agreed or set(), agreed_no_answer
         self.stale = False
         self._fill(answer)
-        self.border_title = self._title(answer, null_threshold)
+        self.border_title = title or self._title(answer, null_threshold)
         self.border_subtitle = ""
         self.move_cursor(row=0, animate=False)
-        self._post_chosen(0)
+        if post:
+            self._post_chosen(0)
 
     def _fill(self, answer: Any) -> None:
         self.clear()
@@ -113,31 +136,44 @@ class CandidatesTable(DataTable):
             self._add(NO_ANSWER_KEY, no_answer_row, None)
         for rank, span in enumerate(answer.answers, start=1):
             verdict = rank == 1 and not answer.is_impossible
-            cells = (
-                Text(f"▶{rank}" if verdict else f" {rank}", style="bold" if verdict else ""),
-                Text(one_line(span.text, self._text_width), style="bold" if verdict else ""),
-                Text(f"{span.score:.2f}", justify="right"),
-                Text(f"{span.probability:.1%}", justify="right"),
-                Text(f"{span.start}-{span.end}", justify="right"),
-            )
+            mark = self._mark(span_key(span) in self.agreed)
             source = getattr(span, "source", "")
-            if self.show_sources:
-                cells += (Text(one_line(Path(source).name, SOURCE_COLUMN[2]), style="italic"),)
+            cells = {
+                "rank": Text(f"{'▶' if verdict else ' '}{rank}{mark}", style="bold" if verdict else ""),
+                "text": Text(one_line(span.text, self._text_width), style="bold" if verdict else ""),
+                "score": Text(f"{span.score:.2f}", justify="right"),
+                "prob": Text(f"{span.probability:.1%}", justify="right"),
+                "chars": Text(f"{span.start}-{span.end}", justify="right"),
+                "source": Text(one_line(Path(source).name, SOURCE_COLUMN[2]), style="italic"),
+            }
             self._sources[f"span-{rank}"] = source
-            self._add(f"span-{rank}", cells, (span.start, span.end, span.text))
+            self._add(f"span-{rank}", self._row(cells), (span.start, span.end, span.text))
         if not answer.is_impossible:
             self._add(NO_ANSWER_KEY, no_answer_row, None)
 
     def _no_answer_row(self, answer: Any) -> tuple[Text, ...]:
         wins = answer.is_impossible
         style = "bold italic" if wins else "italic dim"
-        return (
-            Text("▶∅" if wins else " ∅", style=style),
-            Text("(no answer)" + ("  ◀ wins" if wins else ""), style=style),
-            Text(f"{answer.no_answer.score:.2f}", justify="right", style=style),
-            Text(f"{answer.no_answer.probability:.1%}", justify="right", style=style),
-            Text("-", justify="right", style=style),
-        ) + ((Text(""),) if self.show_sources else ())
+        mark = self._mark(self.agreed_no_answer)
+        return self._row({
+            "rank": Text(f"{'▶' if wins else ' '}∅{mark}", style=style),
+            "text": Text("(no answer)" + ("  ◀ wins" if wins else ""), style=style),
+            "score": Text(f"{answer.no_answer.score:.2f}", justify="right", style=style),
+            "prob": Text(f"{answer.no_answer.probability:.1%}", justify="right", style=style),
+            "chars": Text("-", justify="right", style=style),
+            "source": Text(""),
+        })
+
+    def _mark(self, agreed: bool) -> str:
+        """The agreement mark after a rank: only when comparing two models."""
+        if not self.compact:
+            return ""
+        return AGREES if agreed else " "
+
+    def _row(self, cells: dict[str, Text]) -> tuple[Text, ...]:
+        """The cells of the columns shown, in their order (rank, text, then the fixed ones)."""
+        (_, rank_key, _), *numbers = self._fixed_columns()
+        return (cells[rank_key], cells["text"], *(cells[key] for _, key, _ in numbers))
 
     @staticmethod
     def _title(answer: Any, null_threshold: float | None) -> str:
