@@ -8,7 +8,7 @@ Every event has `event` and `time` (seconds since the epoch). The kinds:
 - `log`: `step`, `max_steps`, `epoch`, `loss`, `learning_rate`, `examples_per_s`, `eta_s`;
 - `eval`: `step`, `metrics` (SQuAD 2.0 metrics, see qa_tui.metrics);
 - `checkpoint`: `step`, `path`;
-- `end`: `model_dir`, `metrics`; `stopped`: `step`, `checkpoint`, `reason`; `error`: `message`.
+- `end`: `model_dir`, `metrics`, `train` (`steps`, `epochs`, `seconds`...); `stopped`: `step`, `checkpoint`, `reason`; `error`: `message`.
 A resumed run appends a new `start` to the same file.
 """
 
@@ -124,6 +124,10 @@ class RunState:
         elif kind == "end":
             self.status = "finished"
             self.model_dir = record.get("model_dir")
+            # A run shorter than its logging interval logs no step: the end says where it got to.
+            train = record.get("train") or {}
+            self.step = int(train.get("steps") or self.step)
+            self.epoch = float(train.get("epochs") or self.epoch)
             self.eval_metrics = record.get("metrics") or self.eval_metrics
         elif kind == "stopped":
             self.status = "stopped"

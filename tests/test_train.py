@@ -357,3 +357,10 @@ def test_a_model_trained_further_without_a_selection_set_keeps_its_threshold(tin
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert json.loads((out / "qa_tui.json").read_text())["null_threshold"] == 2.5
+
+
+def test_a_run_shorter_than_its_logging_interval_ends_at_its_last_step():
+    state = RunState()
+    state.apply({"event": "start", "max_steps": 3})
+    state.apply({"event": "end", "model_dir": "runs/x", "metrics": {}, "train": {"steps": 3, "epochs": 1.0}})
+    assert state.status == "finished" and state.progress == 1.0 and state.epoch == 1.0

@@ -163,14 +163,6 @@ class AnnotateRequested(Message):
         self.unanswerable = unanswerable
 
 
-class TypedAhead(Message):
-    """A printable key the candidates table does not use: the start of a new question."""
-
-    def __init__(self, character: str) -> None:
-        super().__init__()
-        self.character = character
-
-
 class CompareLoaded(Message):
     """The second model (compare mode) finished loading: `engine`, load number `serial`."""
 

@@ -110,8 +110,7 @@ class TrainFormScreen(ModalScreen[TrainRequest | None]):
                   "output_dir": time.strftime("runs/annotations-%Y%m%d-%H%M%S"), **ANNOTATION_RECIPE}
         for name, value in values.items():
             self.query_one(f"#field-{name}", Input).value = value
-        self._say(f"{len(store)} annotations from {store.path}; mix in a general file at a share against "
-                  "forgetting, or leave it blank.", error=False)
+        self._say(f"{len(store)} annotations. Mix in: a general file at a share (FILE:0.05), or blank.", error=False)
         self.query_one("#field-mix_in", Input).focus()
 
     def action_cancel(self) -> None:

@@ -25,7 +25,6 @@ from qa_tui.tui.messages import (
     CorpusFailed,
     CorpusReady,
     QuestionAsked,
-    TypedAhead,
 )
 from qa_tui.tui.samples import sample_files, sample_title
 from qa_tui.tui.state import ModelState, Settings, annotation_label
@@ -83,7 +82,10 @@ class WorkbenchScreen(Screen):
         if initial is not None:
             self.open_context(Path(initial))
         self._show_annotation_count()
-        self.query_one(QuestionInput).focus()
+        question = self.query_one(QuestionInput)
+        for table in self.query(CandidatesTable):
+            table.typing_target = question  # a key typed there begins a new question
+        question.focus()
 
     # --- the context ---------------------------------------------------------------------------------------
 
@@ -424,12 +426,6 @@ class WorkbenchScreen(Screen):
             store = self.app.annotations
             return store is not None and store.can_undo
         return True
-
-    @on(TypedAhead)
-    def _typed_ahead(self, message: TypedAhead) -> None:
-        question = self.query_one(QuestionInput)
-        question.type_ahead(message.character)
-        self.set_focus(question)  # now, not after a refresh: the next key goes to the question
 
     @on(AnnotateRequested)
     def _annotate(self, message: AnnotateRequested) -> None:

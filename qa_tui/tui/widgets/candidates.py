@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from qa_tui.comparison import span_key
-from qa_tui.tui.messages import AnnotateRequested, CandidateChosen, TypedAhead
+from qa_tui.tui.messages import AnnotateRequested, CandidateChosen
 
 NO_ANSWER_KEY = "no-answer"
 # Widths of the fixed columns (rank, score, probability, characters); the span text gets what is left.
@@ -34,7 +34,8 @@ class CandidatesTable(DataTable):
     The reader's verdict is the first row, marked ▶: the best span, or the no-answer row when its score beats the
     best span's by more than the no-answer threshold. Moving the cursor posts `CandidateChosen`.
     With `show_sources` (corpus mode) a Source column names each span's file, and `CandidateChosen` carries it.
-    `a` and `u` annotate the question (`AnnotateRequested`); any other printable key starts a new question.
+    `a` and `u` annotate the question (`AnnotateRequested`); any other printable key starts a new question in
+    `typing_target` (the question input, which the screen sets).
     Comparing two models, each has a `compact` table (no Prob and Chars columns) and `agreed` holds the spans
     (`comparison.span_key`) that the other model lists too: their rank is marked with "=".
     """
@@ -53,6 +54,8 @@ class CandidatesTable(DataTable):
         self._sources: dict[str, str] = {}
         self.show_sources = False
         self.compact = False
+        self.typing_target: Any = None  # the input that keys typed here go to (a QuestionInput)
+        self._typing = False  # a new question is being typed from here: every printable key goes to it
         self.agreed: set = set()
         self.agreed_no_answer = False
         self.answer: Any = None
@@ -232,9 +235,29 @@ class CandidatesTable(DataTable):
         return self._spans.get(key)
 
     def on_key(self, event: events.Key) -> None:
-        if event.is_printable and event.character and event.character not in self.BOUND_CHARACTERS:
-            event.stop()
-            self.post_message(TypedAhead(event.character))
+        """Printable keys other than a, u, c begin a new question; once one has, every key goes to it.
+
+        Keys are handed over here, in the order they come, and the focus moves only after the keys already queued
+        for this table (a fast typist's, or tmux's) have been handed over too, so none is lost or reordered and
+        no `a` in the new question annotates the old one.
+        """
+        target = self.typing_target
+        if target is None or not event.is_printable or not event.character:
+            return
+        if not self._typing and event.character in self.BOUND_CHARACTERS:
+            return
+        event.stop()
+        event.prevent_default()
+        target.type_ahead(event.character, first=not self._typing)
+        if not self._typing:
+            self._typing = True
+            self.call_later(self._hand_over_focus)
+
+    def _hand_over_focus(self) -> None:
+        self.screen.set_focus(self.typing_target)
+
+    def on_focus(self) -> None:
+        self._typing = False
 
     def action_accept(self) -> None:
         if self.answer is None:

@@ -22,15 +22,14 @@ class QuestionInput(Input):
         self._position = 0  # == len(history): the draft being typed
         self._draft = ""
 
-    def type_ahead(self, character: str) -> None:
-        """A key typed in the candidates: it begins a new question, or (a fast typist's next keys that reached the
-        candidates before the focus moved) goes on with the one begun. The focus that follows keeps the cursor."""
-        if self.has_focus or not self.select_on_focus:
-            self.insert_text_at_cursor(character)
-            return
-        self.value = character
+    def type_ahead(self, character: str, first: bool) -> None:
+        """A key typed in the candidates: the `first` begins a new question, the others go on with it."""
+        if first:
+            self.value = character
+        else:
+            self.value += character
         self.cursor_position = len(self.value)
-        self.select_on_focus = False  # Input's own focus handler would select the letter, and the next key replace it
+        self.select_on_focus = False  # Input's own focus handler would select it all, and the next key replace it
         self.call_after_refresh(setattr, self, "select_on_focus", True)
 
     def remember(self, question: str) -> None:
