@@ -92,11 +92,9 @@ def time_engine(engine, pairs, top_k: int) -> tuple[float, list]:
 
 
 def time_forward_only(engine, pairs) -> tuple[float, int, int]:
-    """Seconds of the model's forward passes alone over the engine's windows (tokenized beforehand)."""
+    """Seconds of the engine's runner alone (the model's forward passes) over its windows, tokenized beforehand."""
     import numpy as np
-    import torch
 
-    from qa_tui.engine.device import autocast
     from qa_tui.engine.windows import tokenize_windows
 
     encoding = tokenize_windows(
@@ -116,17 +114,10 @@ def time_forward_only(engine, pairs) -> tuple[float, int, int]:
             input_ids[row, : len(ids[i])] = ids[i]
             mask[row, : len(ids[i])] = 1
             token_types[row, : len(ids[i])] = types[i]
-        batches.append(
-            {
-                "input_ids": torch.from_numpy(input_ids),
-                "attention_mask": torch.from_numpy(mask),
-                "token_type_ids": torch.from_numpy(token_types),
-            }
-        )
+        batches.append({"input_ids": input_ids, "attention_mask": mask, "token_type_ids": token_types})
     start = time.perf_counter()
-    with torch.inference_mode(), autocast(engine.device, engine.precision):
-        for batch in batches:
-            engine.model(**batch)
+    for batch in batches:
+        engine.runner(batch)
     tokens = sum(len(i) for i in ids)
     return time.perf_counter() - start, len(ids), tokens
 

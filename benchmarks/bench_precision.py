@@ -37,11 +37,13 @@ def setups(model, tokenizer, windows, batch_sizes: list[int]) -> dict[str, Simpl
 
     import torch
 
+    from qa_tui.engine import TorchRunner
+
     bf16_model = copy.deepcopy(model).to(torch.bfloat16)
 
     def setup(weights, precision: str, batch_size: int) -> SimpleNamespace:
-        return SimpleNamespace(model=weights, tokenizer=tokenizer, windows=windows, device=torch.device("cpu"),
-                               precision=precision, batch_size=batch_size)
+        return SimpleNamespace(runner=TorchRunner(weights, torch.device("cpu"), precision), tokenizer=tokenizer,
+                               windows=windows, batch_size=batch_size)
 
     chosen = {"fp32, batch 8": setup(model, "fp32", 8)}
     for batch_size in batch_sizes:
@@ -75,7 +77,7 @@ def main() -> None:
         print("note: no oneDNN in this torch build; bf16 on the CPU will be slow", file=sys.stderr)
     pairs = first_questions(args.squad, args.limit)
     engine = QAEngine.load(str(ensure_model(args.model_dir)), device="cpu", precision="fp32")
-    chosen = setups(engine.model, engine.tokenizer, engine.windows, [int(b) for b in args.batch_sizes.split(",")])
+    chosen = setups(engine.runner.model, engine.tokenizer, engine.windows, [int(b) for b in args.batch_sizes.split(",")])
     for setup in chosen.values():  # warm-up: first calls pay for oneDNN's kernel choice
         time_forward_only(setup, pairs[:16])
 

@@ -10,7 +10,7 @@ from typing import IO
 from rich.console import Console
 from rich.table import Table
 
-from qa_tui.engine import Answer, QAEngine
+from qa_tui.engine import Answer, QAEngine, precision_label
 from qa_tui.errors import UserError
 from qa_tui.inputs import check_readable_file, decode_text
 
@@ -48,8 +48,9 @@ def render_answer(answer: Answer, engine: QAEngine, console: Console) -> None:
     )
     console.print(table)
     verdict = "no answer in this context" if answer.is_impossible else f"answer: {answer.best_text}"
+    setup = precision_label(engine.runtime, engine.precision)
     console.print(
-        f"{verdict}\n[dim]model {engine.model_name} on {engine.device} ({engine.precision}), "
+        f"{verdict}\n[dim]model {engine.model_name} on {engine.device} ({setup}), "
         f"null threshold {engine.null_threshold:g}[/]"
     )
 

@@ -28,11 +28,16 @@ app = typer.Typer(
 
 # Options shared by every command that loads a model.
 MODEL_HELP = "QA model: a local directory or a Hugging Face hub id. Default: the model bundled with qa-tui."
-DEVICE_HELP = "Where the model runs: auto (cuda > mps > cpu), cuda, cuda:N, mps or cpu."
+DEVICE_HELP = "Where the model runs: auto (cuda > mps > cpu; the CPU with --runtime onnx), cuda, cuda:N, mps or cpu."
 PRECISION_HELP = (
     "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16, fp32, or int8 "
     "(CPU only: linear layers quantized when loaded; about 1.4x faster where the CPU lacks bf16, but less "
     "accurate: see docs/performance.md)."
+)
+RUNTIME_HELP = (
+    "What runs the model: torch (PyTorch), onnx (ONNX Runtime, CPU only: fp32, or int8 with --precision int8; "
+    "exported on first use and cached; needs onnxruntime and onnx, the onnx extra) or auto (see "
+    "docs/performance.md)."
 )
 TRAIN_PRECISION_HELP = "auto (bf16 where the CPU/GPU has it, fp16 on older GPUs, else fp32), bf16, fp16 or fp32."
 WINDOW_HELP = "Tokens per model window. Default: the model's own (saved by qa-tui train), else 384."
@@ -82,6 +87,7 @@ def workbench(
     null_threshold: Optional[float] = typer.Option(None, "--null-threshold", help=THRESHOLD_HELP),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+    runtime: str = typer.Option("auto", "--runtime", help=RUNTIME_HELP),
     annotations: Optional[Path] = typer.Option(None, "--annotations", help=ANNOTATIONS_HELP),
 ):
     """Open the workbench (the TUI) when no command is given."""
@@ -91,7 +97,7 @@ def workbench(
 
     cli_errors(run_workbench)(
         context=context, model=model, top_k=top_k, null_threshold=null_threshold, device=device, precision=precision,
-        annotations=annotations,
+        runtime=runtime, annotations=annotations,
     )
 
 
@@ -114,6 +120,7 @@ def ask(
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the context/questions file."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+    runtime: str = typer.Option("auto", "--runtime", help=RUNTIME_HELP),
     max_seq_length: Optional[int] = typer.Option(None, "--max-seq-length", help=WINDOW_HELP),
     doc_stride: Optional[int] = typer.Option(None, "--doc-stride", help=STRIDE_HELP),
     batch_size: Optional[int] = typer.Option(
@@ -151,7 +158,7 @@ def ask(
             [*docs, *(more_docs or [])],
             question,
             load_engine=lambda: load_engine(
-                model, device, precision, null_threshold,
+                model, device, precision, null_threshold, runtime,
                 max_seq_length=max_seq_length, doc_stride=doc_stride, batch_size=batch_size,
             ),
             passages=passages,
@@ -173,7 +180,7 @@ def ask(
     elif question is not None or context is not None:
         raise UserError("--questions replaces --question and --context: give one or the other")
     engine = load_engine(
-        model, device, precision, null_threshold,
+        model, device, precision, null_threshold, runtime,
         max_seq_length=max_seq_length, doc_stride=doc_stride, batch_size=batch_size,
     )
     if questions is not None:
@@ -355,9 +362,9 @@ def prepare(
 
 COMPARE_HELP = (
     "A second model (directory or hub id) to evaluate on the same questions, with the same --null-threshold, "
-    "--device, --precision, --max-seq-length, --doc-stride and --batch-size (left out: each model's own). Its "
-    "outputs go to OUTPUT_DIR/compare; both models' metrics and their agreement to OUTPUT_DIR/comparison.json, the "
-    "questions they answer differently to OUTPUT_DIR/disagreements.jsonl."
+    "--device, --precision, --runtime, --max-seq-length, --doc-stride and --batch-size (left out: each model's "
+    "own). Its outputs go to OUTPUT_DIR/compare; both models' metrics and their agreement to "
+    "OUTPUT_DIR/comparison.json, the questions they answer differently to OUTPUT_DIR/disagreements.jsonl."
 )
 
 
@@ -371,6 +378,7 @@ def evaluate(
     null_threshold: Optional[float] = typer.Option(None, "--null-threshold", help=THRESHOLD_HELP),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+    runtime: str = typer.Option("auto", "--runtime", help=RUNTIME_HELP),
     max_seq_length: Optional[int] = typer.Option(None, "--max-seq-length", help=WINDOW_HELP),
     doc_stride: Optional[int] = typer.Option(None, "--doc-stride", help=STRIDE_HELP),
     batch_size: Optional[int] = typer.Option(
@@ -385,7 +393,7 @@ def evaluate(
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
     load = functools.partial(
-        load_engine, device=device, precision=precision, null_threshold=null_threshold,
+        load_engine, device=device, precision=precision, null_threshold=null_threshold, runtime=runtime,
         max_seq_length=max_seq_length, doc_stride=doc_stride, batch_size=batch_size,
     )
     engine = load(model)
@@ -401,12 +409,13 @@ def watch(
     model: Optional[str] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", help=PRECISION_HELP),
+    runtime: str = typer.Option("auto", "--runtime", help=RUNTIME_HELP),
     annotations: Optional[Path] = typer.Option(None, "--annotations", help=ANNOTATIONS_HELP),
 ):
     """Follow a training run in the app: progress, loss curve, metrics; then load its model."""
     from qa_tui.tui.launch import run_watch
 
-    run_watch(output_dir, model=model, device=device, precision=precision, annotations=annotations)
+    run_watch(output_dir, model=model, device=device, precision=precision, runtime=runtime, annotations=annotations)
 
 
 def main() -> None:

@@ -18,9 +18,11 @@ def quiet_transformers() -> None:
     huggingface_hub.utils.logging.set_verbosity_error()  # its retry warnings, one per failed request
 
 
-def load_engine(model, device, precision, null_threshold, **settings):
+def load_engine(model, device, precision, null_threshold, runtime="auto", **settings):
     """`QAEngine.load`, quietly; None for model, threshold or a window setting means the model's own or the default."""
     quiet_transformers()
     from qa_tui.engine import QAEngine
 
-    return QAEngine.load(model, device=device, precision=precision, null_threshold=null_threshold, **settings)
+    return QAEngine.load(
+        model, device=device, precision=precision, runtime=runtime, null_threshold=null_threshold, **settings
+    )

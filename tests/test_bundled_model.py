@@ -60,7 +60,7 @@ def test_the_engine_loads_it_by_default_with_its_threshold(bundled_engine):
     settings = json.loads((DEFAULT_MODEL_DIR / SETTINGS_FILE).read_text())
     assert Path(bundled_engine.model_name) == DEFAULT_MODEL_DIR
     assert bundled_engine.null_threshold == settings["null_threshold"]
-    assert next(bundled_engine.model.parameters()).dtype.is_floating_point
+    assert next(bundled_engine.runner.model.parameters()).dtype.is_floating_point
 
 
 def test_a_wheel_install_finds_the_model_and_the_samples(tmp_path):

@@ -194,7 +194,8 @@ def test_batch_size_default_and_check(tiny_model_dir):
 
 def test_describe(tiny_engine, tiny_model_dir):
     assert tiny_engine.describe() == {
-        "model": str(tiny_model_dir), "device": "cpu", "precision": "fp32", "max_seq_length": 384, "doc_stride": 128,
+        "model": str(tiny_model_dir), "device": "cpu", "runtime": "torch", "precision": "fp32", "max_seq_length": 384,
+        "doc_stride": 128,
     }
 
 
@@ -284,7 +285,7 @@ def test_int8_engine_quantizes_the_linear_layers_and_answers_like_fp32(tiny_mode
     fp32 = QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32")
     int8 = QAEngine.load(str(tiny_model_dir), device="cpu", precision="int8")
     def linear_kinds(engine):
-        return {type(m).__module__ for m in engine.model.modules() if type(m).__name__ == "Linear"}
+        return {type(m).__module__ for m in engine.runner.model.modules() if type(m).__name__ == "Linear"}
 
     assert linear_kinds(fp32) == {"torch.nn.modules.linear"}
     assert linear_kinds(int8) == {"torch.ao.nn.quantized.dynamic.modules.linear"}

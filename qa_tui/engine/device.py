@@ -1,9 +1,11 @@
-"""Choosing where the model runs and in which precision: cuda > mps > cpu; bf16 where the hardware has it;
-int8 (dynamic quantization of the linear layers) on request, for CPUs without bf16."""
+"""Choosing where the model runs, on what and in which precision: cuda > mps > cpu; PyTorch, or ONNX Runtime on
+the CPU on request; bf16 where the hardware has it; int8 (dynamic quantization of the linear layers) on request,
+for CPUs without bf16."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import platform
 from functools import lru_cache
@@ -16,6 +18,12 @@ from qa_tui.errors import UserError
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32", "int8")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+RUNTIMES = ("auto", "torch", "onnx")
+ONNX_PRECISIONS = ("fp32", "int8")
+
+# What `--runtime auto` runs on a CPU where onnxruntime is installed; elsewhere auto is always torch. The one place
+# to change it, once benchmarks/bench_runtimes.py has measured both on a quiet CPU.
+AUTO_RUNTIME_ON_CPU = "torch"
 
 
 def pick_device(requested: str = "auto") -> torch.device:
@@ -61,11 +69,41 @@ def cpu_description() -> str:
     return f"{name} ({os.cpu_count()} cores, {'native bf16' if cpu_has_bf16() else 'no native bf16'})"
 
 
-def pick_precision(device: torch.device, requested: str = "auto", training: bool = False) -> str:
-    """bf16 on GPUs and CPUs that have it, fp16 on older GPUs, fp32 otherwise; int8 only when asked for."""
+def onnxruntime_installed() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def pick_runtime(requested: str = "auto", device: str = "auto") -> tuple[str, torch.device]:
+    """The runtime and the device it runs on. ONNX Runtime runs on the CPU only: `--device auto` means the CPU for
+    it, and a GPU asked for by name is an error rather than a silent move to the CPU."""
+    requested = (requested or "auto").lower()
+    if requested not in RUNTIMES:
+        raise UserError(f"--runtime {requested}: choose one of {', '.join(RUNTIMES)}")
+    if requested == "auto":
+        cpu = pick_device(device).type == "cpu"
+        requested = AUTO_RUNTIME_ON_CPU if cpu and onnxruntime_installed() else "torch"
+    if requested == "torch":
+        return "torch", pick_device(device)
+    chosen = pick_device("cpu" if (device or "auto").lower() == "auto" else device)
+    if chosen.type != "cpu":
+        raise UserError(f"--runtime onnx runs on the CPU only: use --device cpu, or --runtime torch on {device}")
+    return "onnx", chosen
+
+
+def pick_precision(
+    device: torch.device, requested: str = "auto", training: bool = False, runtime: str = "torch"
+) -> str:
+    """bf16 on GPUs and CPUs that have it, fp16 on older GPUs, fp32 otherwise; int8 only when asked for. ONNX
+    Runtime has an fp32 and an int8 export: `auto` is fp32 there."""
     requested = (requested or "auto").lower()
     if requested not in PRECISIONS:
         raise UserError(f"--precision {requested}: choose one of {', '.join(PRECISIONS)}")
+    if runtime == "onnx":
+        if requested == "auto":
+            return "fp32"
+        if requested not in ONNX_PRECISIONS:
+            raise UserError(f"--precision {requested}: --runtime onnx runs in {' or '.join(ONNX_PRECISIONS)}")
+        return requested
     if requested != "auto":
         if requested == "fp16" and device.type == "cpu":
             raise UserError("--precision fp16 needs a GPU; use bf16 or fp32 on the CPU")

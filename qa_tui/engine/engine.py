@@ -1,21 +1,22 @@
 """The QA engine every face of qa-tui shares: one loaded model on one device, batched `answer()`.
 
 Fast on purpose: all windows of a batch of questions are tokenized in one call to the Rust tokenizer, sorted by
-length so that each forward batch pads little, run under `torch.inference_mode` and autocast, and decoded by the
-pure `decode_spans`. One lock serializes model work, so threads (the TUI's workers) may share one engine.
+length so that each forward batch pads little, run by a runner (PyTorch under `torch.inference_mode` and autocast,
+or ONNX Runtime: onnx_runtime.py) on numpy arrays, and decoded by the pure `decode_spans`. One lock serializes
+model work, so threads (the TUI's workers) may share one engine.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 import torch
 
 from qa_tui.engine.decoding import Answer, Window, decode_spans
-from qa_tui.engine.device import autocast, pick_device, pick_precision, quantize_int8
+from qa_tui.engine.device import autocast, pick_precision, pick_runtime, quantize_int8
 from qa_tui.engine.model_files import read_model_settings, resolve_model
 from qa_tui.engine.windows import WindowSettings, context_mask, reading_windows, tokenize_windows
 from qa_tui.errors import UserError
@@ -33,9 +34,9 @@ class DecodeSettings:
     max_answer_tokens: int = 30
 
 
-def load_qa_model(name: str, dtype: torch.dtype = torch.float32):
-    """AutoModelForQuestionAnswering + its fast tokenizer; a clear error when either is not there."""
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+def load_tokenizer(name: str):
+    """The model's fast tokenizer; a clear error when it is not there or not a fast one."""
+    from transformers import AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True)
@@ -43,8 +44,17 @@ def load_qa_model(name: str, dtype: torch.dtype = torch.float32):
         raise UserError(f"--model {name}: cannot load its tokenizer ({_first_line(exc)})") from exc
     if not getattr(tokenizer, "is_fast", False):
         raise UserError(f"--model {name}: qa-tui needs a fast (Rust) tokenizer for character offsets")
+    return tokenizer
+
+
+def load_qa_model(name: str, dtype: torch.dtype = torch.float32, **options):
+    """AutoModelForQuestionAnswering (`options` go to from_pretrained); a clear error when it has no QA head."""
+    from transformers import AutoModelForQuestionAnswering
+
     try:
-        model, info = AutoModelForQuestionAnswering.from_pretrained(name, dtype=dtype, output_loading_info=True)
+        model, info = AutoModelForQuestionAnswering.from_pretrained(
+            name, dtype=dtype, output_loading_info=True, **options
+        )
     except Exception as exc:
         raise UserError(f"--model {name}: cannot load it as a question-answering model ({_first_line(exc)})") from exc
     missing_head = [key for key in info.get("missing_keys", []) if "qa_outputs" in key]
@@ -53,12 +63,47 @@ def load_qa_model(name: str, dtype: torch.dtype = torch.float32):
             f"--model {name}: has no question-answering head ({', '.join(sorted(missing_head))} missing); "
             "fine-tune it first with `qa-tui train --model ...`"
         )
-    return model, tokenizer
+    return model
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+class Runner(Protocol):
+    """Runs the model on a padded batch: numpy int64 arrays by input name (`input_ids`, `attention_mask`, and
+    `token_type_ids` where the tokenizer makes them) -> (start logits, end logits), float32 [batch, tokens]."""
+
+    runtime: str  # "torch" or "onnx"
+    device: torch.device
+    precision: str
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class TorchRunner:
+    """A PyTorch model on its device, in its precision: autocast for bf16/fp16, linear layers quantized for int8."""
+
+    runtime = "torch"
+
+    def __init__(self, model, device: torch.device, precision: str):
+        model = model.to(device).eval()
+        self.model = quantize_int8(model) if precision == "int8" else model
+        self.device = device
+        self.precision = precision
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        tensors = {name: torch.from_numpy(array).to(self.device) for name, array in inputs.items()}
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            outputs = self.model(**tensors)
+            return outputs.start_logits.float().cpu().numpy(), outputs.end_logits.float().cpu().numpy()
+
+
+def precision_label(runtime: str, precision: str) -> str:
+    """How a status line names the set-up: the precision alone on PyTorch (`bf16`), with the runtime otherwise
+    (`onnx int8`), so that what every earlier line said stays as it was."""
+    return precision if runtime == "torch" else f"{runtime} {precision}"
 
 
 class QAEngine:
@@ -70,12 +115,10 @@ class QAEngine:
 
     def __init__(
         self,
-        model,
+        runner: Runner,
         tokenizer,
         *,
         model_name: str,
-        device: torch.device,
-        precision: str,
         null_threshold: float = 0.0,
         windows: WindowSettings = WindowSettings(),
         decoding: DecodeSettings = DecodeSettings(),
@@ -84,17 +127,16 @@ class QAEngine:
         windows.check()
         if batch_size is not None and batch_size < 1:
             raise UserError("--batch-size must be at least 1")
-        self.model = model.to(device).eval()
-        if precision == "int8":
-            self.model = quantize_int8(self.model)
+        self.runner = runner
         self.tokenizer = tokenizer
         self.model_name = model_name
-        self.device = device
-        self.precision = precision
+        self.runtime = runner.runtime
+        self.device = runner.device
+        self.precision = runner.precision
         self.null_threshold = null_threshold
         self.windows = windows
         self.decoding = decoding
-        self.batch_size = batch_size or default_batch_size(device)
+        self.batch_size = batch_size or default_batch_size(self.device)
         self._lock = threading.Lock()
 
     @classmethod
@@ -104,6 +146,7 @@ class QAEngine:
         *,
         device: str = "auto",
         precision: str = "auto",
+        runtime: str = "auto",
         null_threshold: float | None = None,
         max_seq_length: int | None = None,
         doc_stride: int | None = None,
@@ -111,33 +154,36 @@ class QAEngine:
     ) -> "QAEngine":
         """Load a model directory or hub id (None: the bundled model) on the best device there is.
 
+        `runtime` torch runs the PyTorch model; onnx its ONNX export (made on first use and cached: onnx_runtime.py)
+        on the CPU, without loading the PyTorch model once the export exists; auto is `AUTO_RUNTIME_ON_CPU`
+        (device.py) on a CPU.
+
         The no-answer threshold and `max_seq_length` are the ones given, else those saved with the model by
         `qa-tui train` (with its `max_query_length`), else 0 and 384 (and 64): a threshold holds for the windows it
         was chosen with. `doc_stride` is the one given, else the model's with the model's window, else
         `default_stride` for the window (`reading_windows`).
         """
         name = resolve_model(model)
-        torch_device = pick_device(device)
-        chosen_precision = pick_precision(torch_device, precision)
-        qa_model, tokenizer = load_qa_model(name)
+        chosen_runtime, torch_device = pick_runtime(runtime, device)
+        chosen_precision = pick_precision(torch_device, precision, runtime=chosen_runtime)
+        tokenizer = load_tokenizer(name)
+        if chosen_runtime == "onnx":
+            from qa_tui.engine.onnx_runtime import load_onnx_runner
+
+            runner = load_onnx_runner(name, chosen_precision, tokenizer, load_qa_model)
+        else:
+            runner = TorchRunner(load_qa_model(name), torch_device, chosen_precision)
         saved = read_model_settings(name)
         if null_threshold is None:
             null_threshold = float(saved.get("null_threshold", 0.0))
         if "windows" not in settings:
             settings["windows"] = reading_windows(saved, max_seq_length, doc_stride)
-        return cls(
-            qa_model,
-            tokenizer,
-            model_name=name,
-            device=torch_device,
-            precision=chosen_precision,
-            null_threshold=null_threshold,
-            **settings,
-        )
+        return cls(runner, tokenizer, model_name=name, null_threshold=null_threshold, **settings)
 
     def describe(self) -> dict:
-        return {"model": self.model_name, "device": str(self.device), "precision": self.precision,
-                "max_seq_length": self.windows.max_seq_length, "doc_stride": self.windows.doc_stride}
+        return {"model": self.model_name, "device": str(self.device), "runtime": self.runtime,
+                "precision": self.precision, "max_seq_length": self.windows.max_seq_length,
+                "doc_stride": self.windows.doc_stride}
 
     def answer(self, question: str, context: str, top_k: int = 5) -> Answer:
         return self.answer_batch([(question, context)], top_k=top_k)[0]
@@ -207,30 +253,24 @@ class QAEngine:
         start_logits: list[np.ndarray] = [np.empty(0)] * len(input_ids)
         end_logits: list[np.ndarray] = [np.empty(0)] * len(input_ids)
         pad_id = self.tokenizer.pad_token_id or 0
-        with torch.inference_mode(), autocast(self.device, self.precision):
-            for batch_start in range(0, len(order), self.batch_size):
-                batch = order[batch_start : batch_start + self.batch_size]
-                width = max(len(input_ids[i]) for i in batch)
-                ids = np.full((len(batch), width), pad_id, dtype=np.int64)
-                mask = np.zeros((len(batch), width), dtype=np.int64)
-                types = np.zeros((len(batch), width), dtype=np.int64)
-                for row, i in enumerate(batch):
-                    n = len(input_ids[i])
-                    ids[row, :n] = input_ids[i]
-                    mask[row, :n] = 1
-                    if token_type_ids is not None:
-                        types[row, :n] = token_type_ids[i]
-                inputs = {
-                    "input_ids": torch.from_numpy(ids).to(self.device),
-                    "attention_mask": torch.from_numpy(mask).to(self.device),
-                }
+        for batch_start in range(0, len(order), self.batch_size):
+            batch = order[batch_start : batch_start + self.batch_size]
+            width = max(len(input_ids[i]) for i in batch)
+            ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            types = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(input_ids[i])
+                ids[row, :n] = input_ids[i]
+                mask[row, :n] = 1
                 if token_type_ids is not None:
-                    inputs["token_type_ids"] = torch.from_numpy(types).to(self.device)
-                outputs = self.model(**inputs)
-                starts = outputs.start_logits.float().cpu().numpy()
-                ends = outputs.end_logits.float().cpu().numpy()
-                for row, i in enumerate(batch):
-                    n = len(input_ids[i])
-                    start_logits[i] = starts[row, :n]
-                    end_logits[i] = ends[row, :n]
+                    types[row, :n] = token_type_ids[i]
+            inputs = {"input_ids": ids, "attention_mask": mask}
+            if token_type_ids is not None:
+                inputs["token_type_ids"] = types
+            starts, ends = self.runner(inputs)
+            for row, i in enumerate(batch):
+                n = len(input_ids[i])
+                start_logits[i] = starts[row, :n]
+                end_logits[i] = ends[row, :n]
         return start_logits, end_logits

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from qa_tui.engine import Answer, QAEngine
+from qa_tui.engine import Answer, QAEngine, precision_label
 from qa_tui.errors import UserError
 from qa_tui.loading import quiet_transformers
 from qa_tui.retrieval.index import RETRIEVERS, CorpusIndex, IndexSettings
@@ -153,9 +153,10 @@ def render_corpus_answer(answer: Answer, engine: QAEngine, console: Console, ver
             )
     verdict = "no answer in these documents" if answer.is_impossible else f"answer: {escape(answer.best_text)}"
     files = len({p["source"] for p in passages})
+    setup = precision_label(engine.runtime, engine.precision)
     console.print(
         f"{verdict}\n[dim]{len(passages)} passage(s) from {files} file(s), retriever {answer.extra.get('retriever')}; "
-        f"model {escape(engine.model_name)} on {engine.device} ({engine.precision})[/]",
+        f"model {escape(engine.model_name)} on {engine.device} ({setup})[/]",
         highlight=False,
     )
 

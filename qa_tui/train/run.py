@@ -22,7 +22,7 @@ from transformers import DataCollatorWithPadding, PrinterCallback, Trainer
 from qa_tui.data.features import KeptOut
 from qa_tui.data.train_files import parse_train_file
 from qa_tui.data.squad import read_records
-from qa_tui.engine import QAEngine
+from qa_tui.engine import QAEngine, TorchRunner
 from qa_tui.engine.device import cpu_description, pick_device, pick_precision
 from qa_tui.engine.model_files import base_encoder_path, read_model_settings, resolve_model, write_model_settings
 from qa_tui.engine.windows import WindowSettings
@@ -90,12 +90,11 @@ class QATrainer(Trainer):
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
         model = self.accelerator.unwrap_model(self.model)
+        precision = "bf16" if self.args.bf16 else "fp16" if self.args.fp16 else "fp32"
         engine = QAEngine(
-            model,
+            TorchRunner(model, self.args.device, precision),
             self.processing_class,
             model_name="in-training",
-            device=self.args.device,
-            precision="bf16" if self.args.bf16 else "fp16" if self.args.fp16 else "fp32",
             windows=self.windows,
         )
         result = evaluate_engine(engine, self.eval_records)
@@ -220,8 +219,8 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
 
         trainer.save_model(str(output_dir))
         tokenizer.save_pretrained(str(output_dir))
-        final = QAEngine(trainer.model, tokenizer, model_name=str(output_dir), device=trainer.args.device,
-                         precision=precision, windows=settings.windows)
+        final = QAEngine(TorchRunner(trainer.model, trainer.args.device, precision), tokenizer,
+                         model_name=str(output_dir), windows=settings.windows)
         metrics: dict = {}
         # Nothing to choose on: a QA model trained further (on annotations, say) keeps the threshold it came with.
         threshold = float(read_model_settings(model_name).get("null_threshold", 0.0))

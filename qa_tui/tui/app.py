@@ -31,6 +31,8 @@ from qa_tui.tui.screens.training import TrainingScreen
 from qa_tui.tui.screens.workbench import WorkbenchScreen
 from qa_tui.tui.state import ModelState, Settings
 
+RELOADING_SETTINGS = ("model", "device", "precision", "runtime")  # a change of any loads the model again
+
 EngineFactory = Callable[[Settings], Any]
 """Builds a QA engine (anything with `answer`, `describe` and `null_threshold`) for the given settings."""
 
@@ -39,7 +41,7 @@ def default_engine_factory(settings: Settings):
     """Load the model the settings name (None: the bundled one); runs in the app's worker thread."""
     from qa_tui.loading import load_engine
 
-    return load_engine(settings.model, settings.device, settings.precision, settings.null_threshold)
+    return load_engine(settings.model, settings.device, settings.precision, settings.null_threshold, settings.runtime)
 
 
 class QAWorkbenchApp(App[int]):
@@ -115,8 +117,12 @@ class QAWorkbenchApp(App[int]):
         self.engine = message.engine
         self._loaded = self.settings
         self._model_threshold = float(getattr(self.engine, "null_threshold", 0.0) or 0.0)
-        info = self.engine.describe()
-        self.model_state = ModelState("ready", info["model"], info["device"], info["precision"], self._apply_threshold())
+        self.model_state = self._ready_state(self.engine, self._apply_threshold())
+
+    def _ready_state(self, engine, null_threshold: float | None) -> ModelState:
+        info = engine.describe()
+        return ModelState("ready", info["model"], info["device"], info["precision"], null_threshold,
+                          runtime=info["runtime"])
 
     def on_model_load_failed(self, message: ModelLoadFailed) -> None:
         if message.serial != self._load_serial:
@@ -125,10 +131,10 @@ class QAWorkbenchApp(App[int]):
             loaded = self._loaded
             self.set_reactive(
                 QAWorkbenchApp.settings,
-                replace(self.settings, model=loaded.model, device=loaded.device, precision=loaded.precision),
+                replace(self.settings, model=loaded.model, device=loaded.device, precision=loaded.precision,
+                        runtime=loaded.runtime),
             )
-            info = self.engine.describe()
-            self.model_state = ModelState("ready", info["model"], info["device"], info["precision"], self._apply_threshold())
+            self.model_state = self._ready_state(self.engine, self._apply_threshold())
         else:
             self.model_state = ModelState("none" if message.user_error else "failed", message=message.error)
         self.notify(message.error, title="No model loaded" if self.engine is None else "Model not loaded",
@@ -145,10 +151,10 @@ class QAWorkbenchApp(App[int]):
         return effective
 
     def update_settings(self, **changes) -> None:
-        """Change settings (from the palette); a new model, device or precision reloads the model."""
+        """Change settings (from the palette); a new model, device, precision or runtime reloads the model."""
         old = self.settings
         self.settings = replace(old, **changes)
-        if any(getattr(old, key) != getattr(self.settings, key) for key in ("model", "device", "precision")):
+        if any(getattr(old, key) != getattr(self.settings, key) for key in RELOADING_SETTINGS):
             self.load_model()
         elif self.model_state.status == "ready":
             self.model_state = replace(self.model_state, null_threshold=self._apply_threshold())
@@ -187,9 +193,7 @@ class QAWorkbenchApp(App[int]):
         self.compare_engine = message.engine
         self._compare_model_threshold = float(getattr(message.engine, "null_threshold", 0.0) or 0.0)
         self._apply_threshold()
-        info = message.engine.describe()
-        self.compare_state = ModelState("ready", info["model"], info["device"], info["precision"],
-                                        self.compare_engine.null_threshold)
+        self.compare_state = self._ready_state(message.engine, self.compare_engine.null_threshold)
 
     def on_compare_load_failed(self, message: CompareLoadFailed) -> None:
         if message.serial != self._compare_serial:

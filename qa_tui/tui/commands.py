@@ -1,4 +1,5 @@
-"""The command palette's settings (ctrl+p): top-k, no-answer threshold, model, compare, device, precision, samples.
+"""The command palette's settings (ctrl+p): top-k, no-answer threshold, model, compare, device, precision, runtime,
+samples.
 
 Typing a value works too: `top-k 7`, `threshold -1.5`, `model runs/squad-minilm`, `compare runs/other`.
 """
@@ -25,6 +26,11 @@ RETRIEVER_HELP = {
     "bm25": "Word matching only: fast to index",
     "dense": "MiniLM embeddings only",
     "whole": "No search: read every file whole (one long paper)",
+}
+RUNTIME_HELP = {
+    "auto": "What runs the model: qa-tui's choice for this machine (reloads it)",
+    "torch": "What runs the model: PyTorch (reloads it)",
+    "onnx": "What runs the model: ONNX Runtime on the CPU, exported on first use (reloads it)",
 }
 PASSAGE_CHOICES = (3, 5, 10, 20)
 MAX_TOP_K = 100
@@ -125,6 +131,8 @@ def settings_commands(app, screen) -> list[Command]:
           for device in ("auto", "cpu", "cuda", "mps")],
         *[(f"Precision: {precision}", "Model precision (reloads it)", partial(app.update_settings, precision=precision))
           for precision in ("auto", "bf16", "fp16", "fp32", "int8")],
+        *[(f"Runtime: {runtime}", help_text, partial(app.update_settings, runtime=runtime))
+          for runtime, help_text in RUNTIME_HELP.items()],
         ("Screen: training", "Start or watch a training run", partial(app.switch_mode, "training")),
         ("Screen: workbench", "Ask questions", partial(app.switch_mode, "workbench")),
     ]

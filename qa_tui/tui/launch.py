@@ -22,6 +22,7 @@ def run_workbench(
     null_threshold: float | None = None,
     device: str = "auto",
     precision: str = "auto",
+    runtime: str = "auto",
     annotations: Path | None = None,
 ) -> None:
     """Open the workbench; the model loads in the background (the app says so when there is none).
@@ -34,7 +35,8 @@ def run_workbench(
     if top_k < 1:
         raise UserError("--top-k must be at least 1")
     store = AnnotationStore.open(annotations)
-    settings = Settings(model=model, top_k=top_k, null_threshold=null_threshold, device=device, precision=precision)
+    settings = Settings(model=model, top_k=top_k, null_threshold=null_threshold, device=device, precision=precision,
+                        runtime=runtime)
     _run(QAWorkbenchApp(settings, context=context, annotations=store))
 
 
@@ -44,6 +46,7 @@ def run_watch(
     model: str | None = None,
     device: str = "auto",
     precision: str = "auto",
+    runtime: str = "auto",
     annotations: Path | None = None,
 ) -> None:
     """Open the app on the training screen, following OUTPUT_DIR/events.jsonl."""
@@ -53,5 +56,5 @@ def run_watch(
     if output_dir.exists() and not output_dir.is_dir():
         raise UserError(f"{output_dir}: is a file; give a training run's output directory")
     store = AnnotationStore.open(annotations)
-    settings = Settings(model=model, device=device, precision=precision)
+    settings = Settings(model=model, device=device, precision=precision, runtime=runtime)
     _run(QAWorkbenchApp(settings, mode="training", run_dir=output_dir, annotations=store))

@@ -21,6 +21,7 @@ class Settings:
     null_threshold: float | None = None
     device: str = "auto"
     precision: str = "auto"
+    runtime: str = "auto"
     retriever: str = "hybrid"
     passages: int = 5
     index_dir: str | None = None
@@ -39,6 +40,7 @@ class ModelState:
     precision: str = ""
     null_threshold: float | None = None
     message: str = ""
+    runtime: str = "torch"
 
     @property
     def label(self) -> str:

@@ -1,4 +1,4 @@
-"""The status bar: the model, where it runs, its precision, the last answer's latency and the settings."""
+"""The status bar: the model, where it runs, its precision (and runtime), the last answer's latency, the settings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from qa_tui.engine import precision_label
 from qa_tui.tui.state import ModelState, Settings, format_latency
 
 STATUS_STYLES = {"ready": "green", "loading": "yellow", "failed": "red", "none": "red"}
@@ -42,7 +43,8 @@ class StatusBar(Static):
         text.append("● ", style=STATUS_STYLES.get(state.status, ""))
         if state.status == "ready":
             text.append(state.label, style="bold")
-            for part in (state.device, state.precision, f"last {format_latency(self.latency)}"):
+            for part in (state.device, precision_label(state.runtime, state.precision),
+                         f"last {format_latency(self.latency)}"):
                 text.append(" │ ", style="dim")
                 text.append(part)
         elif state.status == "loading":
