@@ -7,7 +7,8 @@ Papers 1-60 (in the file's order) are the ones a user would annotate; 61-98 are 
 contexts, as the workbench reads them. The 50 and 200 are a seeded random sample of the first 60 papers' questions
 (50 inside 200). The bundled model never trained on COVID-QA. Each stage is skipped when its output is there
 (a fine-tune goes on with `--resume`), so the script can be run again after an interruption. Results:
-benchmarks/results/covid_annotation.json and .md, with each command and the machine.
+benchmarks/results/covid_annotation.json and .md (with --mix-in, names that say so), with each command and the
+machine.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ HERE = Path(__file__).resolve().parent
 COVID_QA = HERE.parents[1] / "shared" / "data" / "covid-qa" / "covid-qa-2020-04-23.json"
 RESULTS = HERE / "results" / "covid_annotation"
 ANNOTATED_PAPERS = 60
-# The workbench's recipe (qa_tui/tui/screens/train_form.py ANNOTATION_RECIPE) at the bundled model's windows.
-RECIPE = ["--epochs", "2", "--learning-rate", "3e-5", "--max-seq-length", "256", "--doc-stride", "96"]
+# What F4 in the training form fills for the bundled model: ANNOTATION_RECIPE, and the loaded model's window.
+RECIPE = ["--epochs", "2", "--learning-rate", "3e-5", "--max-seq-length", "256"]
 
 
 def split(work: Path, sizes: list[str], seed: int = 0) -> dict[str, Path]:
@@ -114,6 +115,9 @@ def main() -> None:
     parser.add_argument("--mix-in", help="A general file at a share against forgetting, e.g. train-v1.1.json:0.02")
     args = parser.parse_args()
     claim_cpu()
+    tag = "" if not args.mix_in else "-mix-" + Path(args.mix_in).name.replace(":", "-")
+    args.work = args.work.with_name(args.work.name + tag)  # a mixed run never reuses an unmixed one's stages
+    results_file = RESULTS.with_name(RESULTS.name + tag)
     files = split(args.work, args.sizes)
     results = {"machine": machine(), "mix_in": args.mix_in, "runs": {}}
     results["runs"]["bundled"] = {"test": evaluate(None, files["test"], args.work / "eval-bundled")}
@@ -123,8 +127,8 @@ def main() -> None:
         train = fine_tune(files[size], model_dir, args.mix_in)
         test = evaluate(str(model_dir), files["test"], args.work / f"eval-{size}")
         results["runs"][size] = {"questions": questions, "train": train, "test": test}
-        RESULTS.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
-        RESULTS.with_suffix(".md").write_text(markdown(results))
+        results_file.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+        results_file.with_suffix(".md").write_text(markdown(results))
         print(markdown(results))
 
 

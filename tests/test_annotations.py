@@ -92,3 +92,47 @@ def test_blank_spans_and_blank_questions_are_refused(tmp_path):
     with pytest.raises(UserError, match="question"):
         store.annotate_unanswerable("t", CONTEXT, "  ")
     assert not (tmp_path / "a.json").exists()
+
+
+def squad_file(path, qas, context=CONTEXT):
+    path.write_text(json.dumps({"data": [{"title": "t", "paragraphs": [{"context": context, "qas": qas}]}]}))
+    return path.read_bytes()
+
+
+def test_a_file_that_saving_would_rewrite_is_refused_and_left_as_it_is(tmp_path):
+    start = CONTEXT.index("Wuhan")
+    asked_twice = [{"id": str(i), "question": "Where?", "answers": [{"text": "Wuhan", "answer_start": start}]}
+                   for i in (1, 2)]
+    off_by_one = [{"id": "1", "question": "Where?", "answers": [{"text": "Wuhan", "answer_start": start + 1}]}]
+    for name, qas, why in (("twice.json", asked_twice, "asked twice"), ("off.json", off_by_one, "off their offsets")):
+        before = squad_file(tmp_path / name, qas)
+        with pytest.raises(UserError, match=why):
+            AnnotationStore.open(tmp_path / name)
+        assert (tmp_path / name).read_bytes() == before
+    with pytest.raises(UserError, match="ending in .json"):
+        AnnotationStore.open(tmp_path / "notes.jsonl")
+
+
+def test_a_file_another_program_wrote_meanwhile_is_not_overwritten(tmp_path):
+    path = tmp_path / "a.json"
+    first, second = AnnotationStore.open(path), AnnotationStore.open(path)
+    first.annotate_unanswerable("notes.txt", CONTEXT, "Who?")
+    with pytest.raises(UserError, match="changed by another program"):
+        second.annotate_unanswerable("notes.txt", CONTEXT, "When?")
+    assert len(second) == 0 and [r.question for r in AnnotationStore.open(path).records] == ["Who?"]
+
+
+def test_an_undo_that_cannot_be_saved_can_be_tried_again(tmp_path, monkeypatch):
+    path = tmp_path / "a.json"
+    store = AnnotationStore.open(path)
+    store.annotate_unanswerable("notes.txt", CONTEXT, "Who?")
+
+    def disk_full(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("qa_tui.annotations.write_squad_v2", disk_full)
+    with pytest.raises(UserError, match="could not save"):
+        store.undo()
+    monkeypatch.undo()
+    assert store.can_undo and len(store) == 1
+    assert store.undo().question == "Who?" and len(AnnotationStore.open(path)) == 0

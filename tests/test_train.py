@@ -357,6 +357,13 @@ def test_a_model_trained_further_without_a_selection_set_keeps_its_threshold(tin
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert json.loads((out / "qa_tui.json").read_text())["null_threshold"] == 2.5
+    assert json.loads((out / "metrics.json").read_text())["null_threshold_from"] == str(base)
+
+    # Chosen for other windows, it does not hold for these: 0, as for an encoder.
+    (base / "qa_tui.json").write_text(json.dumps({"null_threshold": 2.5, "max_seq_length": 384}))
+    result = CliRunner().invoke(app, args + ["--overwrite-output-dir"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "qa_tui.json").read_text())["null_threshold"] == 0.0
 
 
 def test_a_run_shorter_than_its_logging_interval_ends_at_its_last_step():

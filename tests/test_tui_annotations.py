@@ -46,7 +46,8 @@ async def test_a_accepts_the_chosen_candidate_and_the_status_bar_counts_it(engin
         assert (record.title, record.context, record.question) == (SAMPLE.name, context, QUESTION)
         start = record.answers[0]["answer_start"]
         assert context[start:start + len(record.answers[0]["text"])] == record.answers[0]["text"]
-        assert chosen.text.strip() == record.answers[0]["text"] and start >= chosen.start
+        assert chosen.text.strip() == record.answers[0]["text"]
+        assert start == chosen.start + len(chosen.text) - len(chosen.text.lstrip())
         assert "1 annotated" in plain(status)
         json.loads(path.read_text(encoding="utf-8"))  # plain JSON, as `python -m json.tool` reads it
 
@@ -111,6 +112,55 @@ async def test_typing_in_the_candidates_starts_a_new_question(engine, tmp_path):
 
 
 @async_test
+async def test_keys_queued_before_the_focus_moves_all_reach_the_new_question(engine, tmp_path):
+    from textual import events
+
+    app = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(tmp_path / "a.json"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, QUESTION)
+        _, table, _ = parts(app)
+        for key, character in (("W", "W"), ("a", "a"), ("u", "u"), ("c", "c"), ("question_mark", "?")):
+            table.post_message(events.Key(key, character))  # a burst: all queued before the first is handled
+        await pilot.pause()
+        await pilot.pause()
+        question = app.screen.query_one("#question")
+        assert app.focused is question and question.value == "Wauc?"
+        assert not (tmp_path / "a.json").exists()
+
+
+@async_test
+async def test_a_key_typed_into_the_next_question_while_the_model_works_keeps_the_focus(engine, tmp_path):
+    import threading
+
+    release = threading.Event()
+
+    class SlowEngine:
+        """The tiny engine, answering only once the test says so."""
+
+        def __getattr__(self, name):
+            return getattr(engine, name)
+
+        def answer(self, *args, **kwargs):
+            release.wait(10)
+            return engine.answer(*args, **kwargs)
+
+    app = make_app(SlowEngine(), threshold=1e9, context=SAMPLE)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        question = app.screen.query_one("#question")
+        question.focus()
+        question.value = QUESTION
+        await pilot.press("enter")
+        question.value = "What is the next"  # typed before the answer came
+        release.set()
+        await settle(pilot)
+        _, table, _ = parts(app)
+        assert table.answer is not None and table.answer.question == QUESTION
+        assert app.focused is question and question.value == "What is the next"
+
+
+@async_test
 async def test_annotations_reload_on_the_next_start(engine, tmp_path):
     path = tmp_path / "annotations.json"
     first = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(path))
@@ -154,17 +204,36 @@ async def test_corpus_mode_annotations_keep_the_passage_of_the_source_file(engin
     async with app.run_test(size=(100, 30)) as pilot:
         await open_corpus(pilot, corpus)
         await ask(pilot, "Which river passes through the most countries?")
-        _, table, _ = parts(app)
+        pane, table, _ = parts(app)
         span = table.answer.answers[0]
         await pilot.press("a")
         await pilot.pause()
         (record,) = saved(path)
         document = app.screen.corpus.documents[span.source]
-        assert record.title == span.source and Path(record.title).parent == corpus
+        assert record.title == Path(span.source).relative_to(corpus).as_posix()  # no home folder in shared data
         assert record.context in document.text and len(record.context) < len(document.text)
         offset = document.text.index(record.context)
         assert offset + record.answers[0]["answer_start"] == span.start + (len(span.text) - len(span.text.lstrip()))
         assert record.answers[0]["text"] == span.text.strip()
+
+        # A span selected in the pane, which shows the chosen answer's file: offsets into that file.
+        assert app.screen.shown_source == span.source
+        pane.focus()
+        pane.move_cursor(pane.document.get_location_from_index(span.start))
+        await pilot.press(*["shift+right"] * 4)
+        start, end = pane.highlighted_range
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.focused is table  # so that ctrl+z takes the annotation back, not a text edit
+        (record,) = saved(path)  # the same question on the same passage: replaced
+        offset = document.text.index(record.context)
+        selected = document.text[start:end].strip()
+        assert record.answers[0]["text"] == selected
+        assert record.context[record.answers[0]["answer_start"]:][: len(selected)] == selected
+
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert saved(path)[0].answers[0]["text"] == span.text.strip()
 
 
 @async_test
@@ -186,6 +255,7 @@ async def test_the_training_form_continues_from_the_loaded_model_on_the_annotati
         form = app.screen
         assert form.query_one("#field-train_files").value == str(path)
         assert form.query_one("#field-model").value == engine.model_name  # the model the workbench has loaded
+        assert form.query_one("#field-max_seq_length").value == str(engine.windows.max_seq_length)
         assert app.focused.id == "field-mix_in"
         form.query_one("#field-mix_in").value = f"{general}:2"  # a share is at most 1
         await pilot.press("ctrl+s")

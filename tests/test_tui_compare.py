@@ -74,7 +74,7 @@ async def test_a_second_model_answers_beside_the_first_and_shared_spans_are_mark
         assert [s.text for s in a.answers] != [s.text for s in b.answers]  # two different models
         shared = shared_spans(a, b)
         for table, answer in ((first, a), (second, b)):
-            assert first.compact and len(table.columns) == 3  # rank, answer, score
+            assert table.compact and len(table.columns) == 3  # rank, answer, score
             marks = [cell.endswith("=") for cell in rank_cells(table) if "∅" not in cell]
             assert marks == [span_key(span) in shared for span in answer.answers]
         assert second.border_subtitle == f"models {'agree' if same_verdict(a, b) else 'differ'}"
@@ -109,6 +109,29 @@ async def test_a_compare_model_that_cannot_load_is_reported_and_the_first_keeps_
         await ask(pilot, QUESTION)
         assert app.screen.query_one("#candidates").answer is not None
         assert not app.screen.query_one("#compare-candidates").display
+
+
+@async_test
+async def test_without_a_threshold_set_in_the_app_each_model_keeps_its_own(tiny_model_dir):
+    from qa_tui.engine import QAEngine
+
+    answers_always = QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32", null_threshold=1e9)
+    never_answers = QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32", null_threshold=-1e9)
+    loaded = {"tiny-a": answers_always, "tiny-b": never_answers}
+    counter = itertools.count()
+    app = QAWorkbenchApp(Settings(model="tiny-a", device="cpu", precision="fp32"),
+                         engine_factory=lambda settings: loaded[settings.model], context=SAMPLE,
+                         clock=lambda: next(counter) * 0.025)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await palette(pilot, "compare tiny-b")
+        await ask(pilot, QUESTION)
+        first, second = app.screen.query_one("#candidates"), app.screen.query_one("#compare-candidates")
+        assert not first.answer.is_impossible and second.answer.is_impossible  # the same weights, two thresholds
+        assert second.border_subtitle == "models differ"
+        app.update_settings(null_threshold=1e9)  # one set in the app holds for both
+        await settle(pilot)
+        assert not second.answer.is_impossible
 
 
 def test_shared_spans_and_same_verdict_on_hand_made_answers():

@@ -206,7 +206,9 @@ def passage_around(passages: Sequence[Passage], start: int, end: int) -> tuple[i
     """Where the passage holding the span `start`-`end` of a document begins and ends (document offsets).
 
     The first passage that holds the whole span; a span that crosses passages gets all the passages it overlaps,
-    joined. Annotations in corpus mode keep this passage as their context, as the reader saw it.
+    joined. Annotations in corpus mode keep this passage as their context: a paragraph-sized context around the span,
+    as a SQuAD record has (with the "whole" retriever the reader saw the whole file; the record still keeps one
+    passage, so that it trains as SQuAD data does).
     """
     for passage in passages:
         if passage.start <= start and end <= passage.end:

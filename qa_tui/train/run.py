@@ -222,8 +222,13 @@ def train(settings: TrainSettings, console: Console | None = None) -> dict:
         final = QAEngine(TorchRunner(trainer.model, trainer.args.device, precision), tokenizer,
                          model_name=str(output_dir), windows=settings.windows)
         metrics: dict = {}
-        # Nothing to choose on: a QA model trained further (on annotations, say) keeps the threshold it came with.
-        threshold = float(read_model_settings(model_name).get("null_threshold", 0.0))
+        # Nothing to choose on: a QA model trained further (on annotations, say) keeps the threshold it came with,
+        # if it was chosen for the same windows (a threshold holds for the windows it was chosen with).
+        threshold = 0.0
+        base = read_model_settings(model_name)
+        if "null_threshold" in base and base.get("max_seq_length", settings.max_seq_length) == settings.max_seq_length:
+            threshold = float(base["null_threshold"])
+            metrics["null_threshold_from"] = model_name
         if choosing_records:
             chosen_on = evaluate_engine(final, choosing_records).metrics
             threshold = choose_threshold(chosen_on)

@@ -156,6 +156,8 @@ class QAWorkbenchApp(App[int]):
         self.settings = replace(old, **changes)
         if any(getattr(old, key) != getattr(self.settings, key) for key in RELOADING_SETTINGS):
             self.load_model()
+            if self.compare_state.status == "ready" and old.model == self.settings.model:
+                self.compare_with(self.compare_state.model)  # the same device, precision and runtime for both
         elif self.model_state.status == "ready":
             self.model_state = replace(self.model_state, null_threshold=self._apply_threshold())
 
@@ -169,6 +171,7 @@ class QAWorkbenchApp(App[int]):
     def compare_with(self, model: str) -> None:
         """Load `model` (directory or hub id) as the second model, in a worker; the workbench shows both."""
         self._compare_serial += 1
+        self.compare_engine = None  # not the model being replaced: questions asked meanwhile get one model
         self.compare_state = ModelState("loading", model=model)
         job = partial(self._build_compare, self._compare_serial,
                       replace(self.settings, model=model, null_threshold=None))

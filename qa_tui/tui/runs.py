@@ -110,7 +110,12 @@ class TrainRequest:
         if not train_files:
             raise UserError("train files: give at least one SQuAD JSON or JSON Lines file")
         for mixed in files("mix_in"):  # a share of a general file, against forgetting: FILE:0.05 reads 5% of it
-            if not 0 < parse_train_file(mixed)[1] <= 1 or ":" not in mixed:
+            share = mixed.rpartition(":")[2]
+            try:
+                valid = ":" in mixed and 0 < float(share) <= 1
+            except ValueError:
+                valid = False
+            if not valid:
                 raise UserError(f"mix in: {mixed}: give FILE:SHARE, the share of its questions read (0-1), "
                                 "e.g. train-v1.1.json:0.05")
         train_files += files("mix_in")

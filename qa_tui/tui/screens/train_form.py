@@ -41,8 +41,8 @@ ANNOTATION_RECIPE = {"epochs": "2", "learning_rate": "3e-5"}
 class TrainFormScreen(ModalScreen[TrainRequest | None]):
     """Fill in the options; ctrl+s (or the Start button) checks them and starts the run, Escape cancels.
 
-    F4 fills it for "continue from the loaded model on my annotations": the annotations file, the loaded model,
-    the recipe's epochs and learning rate; a general file can then be mixed in at a share.
+    F4 fills it for "continue from the loaded model on my annotations": the annotations file, the loaded model and
+    its window length, the recipe's epochs and learning rate; a general file can then be mixed in at a share.
     """
 
     BINDINGS = [
@@ -107,6 +107,7 @@ class TrainFormScreen(ModalScreen[TrainRequest | None]):
             self._say(f"{store.path} holds no annotations yet: annotate with a or u.")
             return
         values = {"train_files": str(store.path), "model": engine.model_name,
+                  "max_seq_length": str(engine.windows.max_seq_length),  # its threshold holds for its windows
                   "output_dir": time.strftime("runs/annotations-%Y%m%d-%H%M%S"), **ANNOTATION_RECIPE}
         for name, value in values.items():
             self.query_one(f"#field-{name}", Input).value = value

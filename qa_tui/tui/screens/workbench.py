@@ -202,13 +202,20 @@ class WorkbenchScreen(Screen):
         started = clock()
         try:
             answer = self._ask_engine(engine, request)
-            compare_answer = None if request.compare is None else self._ask_engine(request.compare, request)
         except Exception as exc:  # a UserError (empty input) or a model failure: a notification, not a crash
             if not worker.is_cancelled:
                 self.post_message(AnswerFailed(request, str(exc) or type(exc).__name__))
             return
+        latency = clock() - started  # the first model's: the one the status bar names
+        compare_answer = None
+        if request.compare is not None:
+            try:
+                compare_answer = self._ask_engine(request.compare, request)
+            except Exception as exc:  # the first model's answer is still shown
+                self.notify(str(exc) or type(exc).__name__, title="The compared model could not answer",
+                            severity="error")
         if not worker.is_cancelled:
-            self.post_message(AnswerReady(request, answer, clock() - started, compare_answer))
+            self.post_message(AnswerReady(request, answer, latency, compare_answer))
 
     @staticmethod
     def _ask_engine(engine, request: AskRequest):
@@ -230,15 +237,17 @@ class WorkbenchScreen(Screen):
         status = self.query_one(StatusBar)
         status.busy = ""
         status.latency = message.latency
-        if message.compare_answer is None:
-            table.show_answer(message.answer, self.app.model_state.null_threshold)
-        else:
+        comparing = message.compare_answer is not None and message.request.compare is self.app.compare_engine
+        if comparing:
             self._show_both(message.answer, message.compare_answer)
+        else:  # also an answer asked before compare mode ended, or with a compared model since replaced
+            table.show_answer(message.answer, self.app.model_state.null_threshold)
         if message.request.corpus is None and self.query_one(ContextPane).text != message.request.context:
             table.mark_stale()
             self.query_one(ContextPane).annotating = False
-        if isinstance(self.app.focused, QuestionInput):  # the answer's turn: choose, annotate (a, u), or type on
-            table.focus()
+        focused = self.app.focused
+        if isinstance(focused, QuestionInput) and focused.value == message.request.question:
+            table.focus()  # the answer's turn: choose, annotate (a, u), or type on; not while a next one is typed
 
     @on(AnswerFailed)
     def _answer_failed(self, message: AnswerFailed) -> None:
@@ -431,14 +440,22 @@ class WorkbenchScreen(Screen):
     def _annotate(self, message: AnnotateRequested) -> None:
         store = self.app.annotations
         if store is None:
-            self.notify("Annotating is off: start qa-tui with --annotations FILE.", severity="warning")
+            self.notify("No annotations file is open.", severity="warning")
             return
         answered = self._answered
-        if answered is None or self.query_one(CandidatesTable).stale:
-            self.notify("Ask the question (again, after an edit: ctrl+r) before annotating it.", severity="warning")
+        table = self.query_one("#candidates", CandidatesTable)
+        if answered is None or table.stale or answered.serial != self._serial:
+            self.notify("Annotate a question once its answer is shown (after an edit: ctrl+r asks again).",
+                        severity="warning")
             return
+        pane = self.query_one(ContextPane)
+        answer = table.answer
         try:
-            target = AnnotationTarget.for_request(self, answered, message)
+            target = AnnotationTarget.for_request(
+                answered, message, pane_source=self.shown_source if self.corpus is not None else pane.source,
+                pane_text=pane.text, corpus_root=self.corpus_path,
+                best_span=answer.answers[0] if answer is not None and answer.answers else None,
+            )
             if message.unanswerable:
                 record = store.annotate_unanswerable(target.title, target.context, answered.question)
             else:
@@ -448,9 +465,11 @@ class WorkbenchScreen(Screen):
             self.notify(str(exc), title="Not annotated", severity="error")
             return
         self._show_annotation_count()
+        if self.app.focused is pane:  # the pane's own ctrl+z undoes text: the candidates' takes this back
+            table.focus()
         what = "no answer" if record.is_impossible else f"“{record.answers[0]['text'][:60]}”"
-        self.notify(f"{answered.question}\n→ {what} (ctrl+z takes it back)", title=f"Annotated · {len(store)}",
-                    timeout=3)
+        self.notify(f"{answered.question}\n→ {what} in {record.title} (ctrl+z takes it back)",
+                    title=f"Annotated · {len(store)}", timeout=3)
 
     def action_undo_annotation(self) -> None:
         """Only offered (check_action) while the store has a change to take back."""

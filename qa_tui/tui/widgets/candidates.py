@@ -46,7 +46,6 @@ class CandidatesTable(DataTable):
         Binding("u", "unanswerable", "No answer", tooltip="Annotate: this context does not answer the question"),
         Binding("c", "copy", "Copy span", show=False, tooltip="Copy the span's text (OSC 52: works over SSH)"),
     ]
-    BOUND_CHARACTERS = frozenset("auc")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -235,7 +234,7 @@ class CandidatesTable(DataTable):
         return self._spans.get(key)
 
     def on_key(self, event: events.Key) -> None:
-        """Printable keys other than a, u, c begin a new question; once one has, every key goes to it.
+        """Printable keys that are no binding here (a, u, c, ? ...) begin a new question; then every key goes to it.
 
         Keys are handed over here, in the order they come, and the focus moves only after the keys already queued
         for this table (a fast typist's, or tmux's) have been handed over too, so none is lost or reordered and
@@ -244,7 +243,7 @@ class CandidatesTable(DataTable):
         target = self.typing_target
         if target is None or not event.is_printable or not event.character:
             return
-        if not self._typing and event.character in self.BOUND_CHARACTERS:
+        if not self._typing and event.key in self.screen.active_bindings:
             return
         event.stop()
         event.prevent_default()
