@@ -10,7 +10,7 @@ engine's `answer_batch` (tokenize, forward, decode) with the model's own windows
 
 - torch: the current engine, `--runtime torch --precision auto` (bf16 autocast on a CPU with native bf16, else
   fp32): the baseline of every ratio;
-- onnx-fp32, onnx-int8: `--runtime onnx`, and with `--precision int8` (ONNX Runtime's dynamic quantization);
+- onnx-fp32, onnx-int8: `--runtime onnx --precision fp32`, and `int8` (ONNX Runtime's dynamic quantization);
 - torch-compile: the current engine with its encoder under `torch.compile(dynamic=True)`;
 - torch-bf16-sdpa: bf16 weights (`model.to(torch.bfloat16)`) with SDPA attention, under bf16 autocast; left out
   where the CPU has no native bf16, which makes bf16 some 30 times slower (benchmarks/README.md);
@@ -60,7 +60,7 @@ DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad2" / "dev-v2.0.json"
 BASELINE = "torch"
 VARIANTS = {
     "torch": "current engine: PyTorch, --precision auto",
-    "onnx-fp32": "ONNX Runtime, fp32 export (--runtime onnx)",
+    "onnx-fp32": "ONNX Runtime, fp32 export (--runtime onnx --precision fp32)",
     "onnx-int8": "ONNX Runtime, int8 dynamic quantization (--runtime onnx --precision int8)",
     "torch-compile": "current engine, encoder under torch.compile(dynamic=True)",
     "torch-bf16-sdpa": "PyTorch, bf16 weights, SDPA attention",

@@ -76,7 +76,7 @@ def evaluate(model: str | None, test: Path, out: Path) -> dict:
         seconds = round(run(command, out.with_suffix(".log")), 1)
     metrics = json.loads(metrics_file.read_text())
     return {"command": " ".join(["qa-tui", *command[3:]]), "seconds": seconds, "exact": metrics["exact"],
-            "f1": metrics["f1"], "total": metrics["total"]}
+            "f1": metrics["f1"], "total": metrics["total"], "runtime": f"{metrics.get('runtime')} {metrics.get('precision')}"}
 
 
 def fine_tune(train: Path, out: Path, mix_in: str | None) -> dict:

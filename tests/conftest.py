@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# What the tests cache (ONNX exports of the bundled model, features, indexes) and the default annotations file go to
+# throwaway folders, never the user's: set before anything asks platformdirs.
+_SCRATCH = Path(tempfile.mkdtemp(prefix="qa-tui-tests-"))
+os.environ["XDG_CACHE_HOME"] = str(_SCRATCH / "cache")
+os.environ["XDG_DATA_HOME"] = str(_SCRATCH / "data")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

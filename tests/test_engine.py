@@ -283,7 +283,7 @@ def test_the_engine_runs_under_bf16_autocast(tiny_model_dir):
 def test_int8_engine_quantizes_the_linear_layers_and_answers_like_fp32(tiny_model_dir):
     """Dynamic int8 changes the numbers a little, not the contract: exact context slices, the same best span."""
     fp32 = QAEngine.load(str(tiny_model_dir), device="cpu", precision="fp32")
-    int8 = QAEngine.load(str(tiny_model_dir), device="cpu", precision="int8")
+    int8 = QAEngine.load(str(tiny_model_dir), device="cpu", precision="int8", runtime="torch")
     def linear_kinds(engine):
         return {type(m).__module__ for m in engine.runner.model.modules() if type(m).__name__ == "Linear"}
 

@@ -228,7 +228,10 @@ def test_bundled_and_hub_models_keep_their_exports_in_the_user_cache(tmp_path, m
 
 def test_runtime_choice(monkeypatch):
     cpu = torch.device("cpu")
-    assert pick_runtime("auto", "cpu") == ("torch", cpu)  # device.AUTO_RUNTIME_ON_CPU, until the benchmark says
+    assert pick_runtime("auto", "cpu") == ("onnx", cpu)  # device.AUTO_RUNTIME_ON_CPU, as the benchmark chose
+    assert pick_runtime("auto", "cpu", "int8") == ("onnx", cpu)
+    assert pick_runtime("auto", "cpu", "bf16") == ("torch", cpu)  # a precision only torch runs
+    assert pick_runtime("auto", "cpu", "fp32") == ("torch", cpu)
     assert pick_runtime("ONNX", "auto") == ("onnx", cpu)  # onnx runs on the CPU: auto means the CPU for it
     assert pick_runtime("torch", "cpu") == ("torch", cpu)
     with pytest.raises(UserError, match="choose one of auto, torch, onnx"):
@@ -236,9 +239,7 @@ def test_runtime_choice(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     with pytest.raises(UserError, match="--runtime onnx runs on the CPU only"):
         pick_runtime("onnx", "cuda")
-    # The one switch: were auto to mean onnx, it would still be torch on a GPU and without onnxruntime.
-    monkeypatch.setattr(device_module, "AUTO_RUNTIME_ON_CPU", "onnx")
-    assert pick_runtime("auto", "cpu") == ("onnx", cpu)
+    # Auto is still torch on a GPU and without onnxruntime.
     assert pick_runtime("auto", "cuda")[0] == "torch"
     monkeypatch.setattr(device_module, "onnxruntime_installed", lambda: False)
     assert pick_runtime("auto", "cpu") == ("torch", cpu)
@@ -246,7 +247,8 @@ def test_runtime_choice(monkeypatch):
 
 def test_onnx_precisions():
     cpu = torch.device("cpu")
-    assert pick_precision(cpu, "auto", runtime="onnx") == "fp32"
+    assert pick_precision(cpu, "auto", runtime="onnx") == "int8"  # device.AUTO_ONNX_PRECISION
+    assert pick_precision(cpu, "fp32", runtime="onnx") == "fp32"
     assert pick_precision(cpu, "int8", runtime="onnx") == "int8"
     with pytest.raises(UserError, match="--runtime onnx runs in fp32 or int8"):
         pick_precision(cpu, "bf16", runtime="onnx")
@@ -271,7 +273,7 @@ def test_ask_with_runtime_onnx_answers_like_torch(exported_model, exports):
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
-    got, expected = ask("--runtime", "onnx"), ask("--runtime", "torch", "--precision", "fp32")
+    got, expected = ask("--runtime", "onnx", "--precision", "fp32"), ask("--runtime", "torch", "--precision", "fp32")
     assert [(span["start"], span["end"]) for span in got["answers"]] == [
         (span["start"], span["end"]) for span in expected["answers"]
     ]

@@ -425,7 +425,8 @@ async def test_a_restarted_run_starts_a_fresh_view(engine, tmp_path):
 async def test_a_finished_run_loads_its_model_with_one_key(engine, tmp_path, tiny_model_dir):
     run_dir = copy_run("run-finished", tmp_path)
     for item in tiny_model_dir.iterdir():
-        shutil.copy(item, run_dir / item.name)
+        if item.is_file():  # not an ONNX export another test left beside it
+            shutil.copy(item, run_dir / item.name)
     asked = []
 
     def factory(settings):

@@ -156,7 +156,7 @@ class QAEngine:
 
         `runtime` torch runs the PyTorch model; onnx its ONNX export (made on first use and cached: onnx_runtime.py)
         on the CPU, without loading the PyTorch model once the export exists; auto is `AUTO_RUNTIME_ON_CPU`
-        (device.py) on a CPU.
+        (device.py: ONNX Runtime int8) on a CPU where onnxruntime is installed.
 
         The no-answer threshold and `max_seq_length` are the ones given, else those saved with the model by
         `qa-tui train` (with its `max_query_length`), else 0 and 384 (and 64): a threshold holds for the windows it
@@ -164,7 +164,7 @@ class QAEngine:
         `default_stride` for the window (`reading_windows`).
         """
         name = resolve_model(model)
-        chosen_runtime, torch_device = pick_runtime(runtime, device)
+        chosen_runtime, torch_device = pick_runtime(runtime, device, precision)
         chosen_precision = pick_precision(torch_device, precision, runtime=chosen_runtime)
         tokenizer = load_tokenizer(name)
         if chosen_runtime == "onnx":

@@ -34,7 +34,7 @@ MODEL_FILE = "model.onnx"
 OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAMES = ["start_logits", "end_logits"]
-INSTALL_HINT = "pip install onnxruntime onnx (qa-tui's onnx extra)"
+INSTALL_HINT = "pip install onnxruntime onnx (qa-tui's own dependencies: reinstall it)"
 
 
 def import_onnxruntime():
