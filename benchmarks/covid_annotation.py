@@ -95,7 +95,7 @@ def fine_tune(train: Path, out: Path, mix_in: str | None) -> dict:
 
 def markdown(results: dict) -> str:
     rows = ["## COVID-QA: the bundled model fine-tuned on annotated questions (test: papers 61-98, whole papers)", "",
-            f"Machine: {results['machine']}. Recipe: `{' '.join(RECIPE)}`"
+            f"Machine: {results['machine']['cpu']}, torch {results['machine']['torch']}. Recipe: `{' '.join(RECIPE)}`"
             + (f", mixed in `{results['mix_in']}`" if results.get("mix_in") else ", nothing mixed in") + ".", "",
             "| trained on | questions | EM | F1 | F1 gain | train s | command |", "|---|---:|---:|---:|---:|---:|---|"]
     base = results["runs"]["bundled"]
