@@ -30,9 +30,9 @@ SQUAD = HERE.parents[1] / "shared" / "data" / "squad2" / "dev-v2.0.json"
 
 
 def write_questions(path: Path, limit: int) -> int:
-    data = json.loads(SQUAD.read_text(encoding="utf-8"))
-    rows = [{"id": qa["id"], "question": qa["question"], "context": paragraph["context"]}
-            for article in data["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]][:limit]
+    from bench_answer import first_questions
+
+    rows = first_questions(SQUAD, limit)
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return len(rows)
 

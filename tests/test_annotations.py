@@ -68,15 +68,21 @@ def test_an_invalid_file_is_refused_in_one_line_and_left_untouched(tmp_path, con
     assert path.read_text(encoding="utf-8") == content
 
 
-def test_a_failed_save_leaves_memory_as_the_file_is(tmp_path, monkeypatch):
-    path = tmp_path / "a.json"
-    store = AnnotationStore.open(path)
-    store.annotate_unanswerable("notes.txt", CONTEXT, "Who?")
+def fill_the_disk(monkeypatch) -> None:
+    """Every save fails as on a full disk, until `monkeypatch.undo()`."""
 
     def disk_full(*_args):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("qa_tui.annotations.write_squad_v2", disk_full)
+
+
+def test_a_failed_save_leaves_memory_as_the_file_is(tmp_path, monkeypatch):
+    path = tmp_path / "a.json"
+    store = AnnotationStore.open(path)
+    store.annotate_unanswerable("notes.txt", CONTEXT, "Who?")
+
+    fill_the_disk(monkeypatch)
     with pytest.raises(UserError, match="could not save the annotations: No space left"):
         store.annotate_unanswerable("notes.txt", CONTEXT, "When?")
     assert len(store) == 1 and store.find(CONTEXT, "When?") is None
@@ -127,10 +133,7 @@ def test_an_undo_that_cannot_be_saved_can_be_tried_again(tmp_path, monkeypatch):
     store = AnnotationStore.open(path)
     store.annotate_unanswerable("notes.txt", CONTEXT, "Who?")
 
-    def disk_full(*_args):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("qa_tui.annotations.write_squad_v2", disk_full)
+    fill_the_disk(monkeypatch)
     with pytest.raises(UserError, match="could not save"):
         store.undo()
     monkeypatch.undo()

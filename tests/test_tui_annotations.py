@@ -23,6 +23,11 @@ from test_tui_corpus import CORPUS, open_corpus
 from test_tui_corpus import make_app as make_corpus_app
 
 
+def annotating_app(engine, path: Path):
+    """The workbench on the sample, a span always winning, annotating into `path`."""
+    return make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(path))
+
+
 def saved(path: Path) -> list:
     """The records as `qa-tui train --train-file` would read them (strict: any bad record fails the test)."""
     return list(read_records(path, strict=True))
@@ -31,7 +36,7 @@ def saved(path: Path) -> list:
 @async_test
 async def test_a_accepts_the_chosen_candidate_and_the_status_bar_counts_it(engine, tmp_path):
     path = tmp_path / "annotations.json"
-    app = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(path))
+    app = annotating_app(engine, path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         _, table, status = parts(app)
@@ -55,7 +60,7 @@ async def test_a_accepts_the_chosen_candidate_and_the_status_bar_counts_it(engin
 @async_test
 async def test_a_over_a_selection_in_the_context_annotates_exactly_that_span(engine, tmp_path):
     path = tmp_path / "annotations.json"
-    app = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(path))
+    app = annotating_app(engine, path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await ask(pilot, QUESTION)
@@ -77,7 +82,7 @@ async def test_a_over_a_selection_in_the_context_annotates_exactly_that_span(eng
 @async_test
 async def test_u_marks_no_answer_ctrl_z_takes_it_back_and_a_second_annotation_replaces_the_first(engine, tmp_path):
     path = tmp_path / "annotations.json"
-    app = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(path))
+    app = annotating_app(engine, path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         _, table, status = parts(app)
@@ -100,7 +105,7 @@ async def test_u_marks_no_answer_ctrl_z_takes_it_back_and_a_second_annotation_re
 
 @async_test
 async def test_typing_in_the_candidates_starts_a_new_question(engine, tmp_path):
-    app = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(tmp_path / "a.json"))
+    app = annotating_app(engine, tmp_path / "a.json")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await ask(pilot, QUESTION)
@@ -115,7 +120,7 @@ async def test_typing_in_the_candidates_starts_a_new_question(engine, tmp_path):
 async def test_keys_queued_before_the_focus_moves_all_reach_the_new_question(engine, tmp_path):
     from textual import events
 
-    app = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(tmp_path / "a.json"))
+    app = annotating_app(engine, tmp_path / "a.json")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await ask(pilot, QUESTION)
@@ -163,7 +168,7 @@ async def test_a_key_typed_into_the_next_question_while_the_model_works_keeps_th
 @async_test
 async def test_annotations_reload_on_the_next_start(engine, tmp_path):
     path = tmp_path / "annotations.json"
-    first = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(path))
+    first = annotating_app(engine, path)
     async with first.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await ask(pilot, QUESTION)
@@ -171,7 +176,7 @@ async def test_annotations_reload_on_the_next_start(engine, tmp_path):
         await ask(pilot, "Who wrote it?")
         await pilot.press("a")
         await pilot.pause()
-    second = make_app(engine, threshold=1e9, context=SAMPLE, annotations=AnnotationStore.open(path))
+    second = annotating_app(engine, path)
     async with second.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         _, _, status = parts(second)

@@ -99,15 +99,23 @@ class QAWorkbenchApp(App[int]):
         job = partial(self._build_engine, self._load_serial, self.settings)
         self.run_worker(job, name="load model", group="model", thread=True, exclusive=True, exit_on_error=False)
 
-    def _build_engine(self, serial: int, settings: Settings) -> None:
-        """Runs in a thread. Loads with the model's own threshold, so that `threshold: model` can go back to it."""
+    def _build(self, settings: Settings) -> tuple[Any, str, bool]:
+        """Runs in a thread: (engine, "", False), or (None, why, whether it is the user's input) when it fails.
+
+        Loads with the model's own threshold, so that `threshold: model` can go back to it (`_apply_threshold`).
+        """
         factory = self.engine_factory or default_engine_factory
         try:
-            engine = factory(replace(settings, null_threshold=None))
+            return factory(replace(settings, null_threshold=None)), "", False
         except UserError as exc:
-            self.post_message(ModelLoadFailed(serial, str(exc), user_error=True))
+            return None, str(exc), True
         except Exception as exc:  # torch / transformers failures: reported, never a crash
-            self.post_message(ModelLoadFailed(serial, f"{type(exc).__name__}: {exc}", user_error=False))
+            return None, f"{type(exc).__name__}: {exc}", False
+
+    def _build_engine(self, serial: int, settings: Settings) -> None:
+        engine, error, user_error = self._build(settings)
+        if engine is None:
+            self.post_message(ModelLoadFailed(serial, error, user_error=user_error))
         else:
             self.post_message(ModelLoaded(serial, engine))
 
@@ -173,19 +181,14 @@ class QAWorkbenchApp(App[int]):
         self._compare_serial += 1
         self.compare_engine = None  # not the model being replaced: questions asked meanwhile get one model
         self.compare_state = ModelState("loading", model=model)
-        job = partial(self._build_compare, self._compare_serial,
-                      replace(self.settings, model=model, null_threshold=None))
+        job = partial(self._build_compare, self._compare_serial, replace(self.settings, model=model))
         self.run_worker(job, name="load compare model", group="compare", thread=True, exclusive=True,
                         exit_on_error=False)
         self.notify(f"Loading {model} to compare…", title="Compare")
 
     def _build_compare(self, serial: int, settings: Settings) -> None:
-        """Runs in a thread. Loads with the model's own threshold; `_apply_threshold` then sets the app's, if any."""
-        factory = self.engine_factory or default_engine_factory
-        try:
-            engine = factory(settings)
-        except Exception as exc:  # a UserError or a torch / transformers failure: reported, never a crash
-            error = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+        engine, error, _ = self._build(settings)
+        if engine is None:
             self.post_message(CompareLoadFailed(serial, error))
         else:
             self.post_message(CompareLoaded(serial, engine))
