@@ -28,12 +28,15 @@ TEST_SETS = {
 }
 
 
-def run_eval(name: str, data: Path, model: str | None, limit: int | None, workdir: Path, precision: str) -> dict:
+def run_eval(name: str, data: Path, model: str | None, limit: int | None, workdir: Path, precision: str,
+             runtime: str = "auto") -> dict:
     command = [sys.executable, "-m", "qa_tui", "eval", "--data", str(data), "--output-dir", str(workdir / name), "--json"]
     if model:
         command += ["--model", model]
     if precision != "auto":
         command += ["--precision", precision]
+    if runtime != "auto":
+        command += ["--runtime", runtime]
     if limit:
         command += ["--limit", str(limit)]
     started = time.monotonic()
@@ -78,6 +81,7 @@ def main() -> None:
     parser.add_argument("--limit-squad2", type=int, help="First N SQuAD 2.0 dev questions.")
     parser.add_argument("--only", nargs="*", choices=sorted(TEST_SETS), help="Run only these test sets.")
     parser.add_argument("--precision", default="auto", help="Passed to qa-tui eval (e.g. int8 on a CPU).")
+    parser.add_argument("--runtime", default="auto", help="Passed to qa-tui eval (torch: the figures before ONNX int8 was the default).")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "model_eval.json")
     parser.add_argument("--allow-busy", action="store_true", help="time even while a training run shares the CPU")
     args = parser.parse_args()
@@ -90,7 +94,8 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or TEST_SETS:
-            results[name] = run_eval(name, TEST_SETS[name], args.model, limits[name], Path(tmp), args.precision)
+            results[name] = run_eval(name, TEST_SETS[name], args.model, limits[name], Path(tmp), args.precision,
+                                     args.runtime)
             args.out.parent.mkdir(exist_ok=True)
             args.out.write_text(json.dumps(results, indent=2) + "\n")
             shown = {key: results[name]["metrics"].get(key) for key in ("total", "exact", "f1", "HasAns_f1", "NoAns_f1", "best_f1")}
