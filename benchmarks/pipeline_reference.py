@@ -40,7 +40,10 @@ def main() -> None:
     pairs = [json.loads(line) for line in open(args.inputs, encoding="utf-8")]
     questions = [pair["question"] for pair in pairs]
     contexts = [pair["context"] for pair in pairs]
-    qa = pipeline("question-answering", model=args.model_dir, tokenizer=args.model_dir, device=-1)
+    # fp32 explicitly: the bundled model is stored in fp16, and transformers 4.57 would then compute in fp16 on the
+    # CPU, about 4x slower than in fp32 (benchmarks/README.md, whole-process figures).
+    qa = pipeline("question-answering", model=args.model_dir, tokenizer=args.model_dir, device=-1,
+                  dtype=torch.float32)
     # The engine's settings, so that both do the same work: the pipeline's own max_answer_len is 15, and by default
     # it widens spans to whole words (the engine, like SQuAD's reference code, keeps the tokens' own offsets).
     settings = dict(

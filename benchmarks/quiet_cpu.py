@@ -1,6 +1,7 @@
 """Timings need the CPU to themselves. Every timing benchmark here calls `claim_cpu()` first: it refuses to start
 beside a `qa-tui train` run (whose speed it would halve, and be halved by) and waits for any other benchmark to
-finish. It never pauses a training run: that is its owner's call. `machine()` says what the timings ran on: the
+finish. It never pauses a training run: that is its owner's call (`kill -STOP PID` before, `kill -CONT PID` after;
+a stopped run uses no CPU and does not count). `machine()` says what the timings ran on: the
 same "2-core CPU" may or may not compute bf16 natively, which moves every figure by 2-3x."""
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ def training_pids() -> list[int]:
                 pid = int(handle.read().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             break
-    return [int(found_pid) for found_pid in found if int(found_pid) not in mine]
+    return [int(found_pid) for found_pid in found if int(found_pid) not in mine and not _stopped(int(found_pid))]
+
+
+def _stopped(pid: int) -> bool:
+    """Whether the process is stopped (state T, after SIGSTOP) and so uses no CPU."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+    except (OSError, IndexError):
+        return False
 
 
 def claim_cpu(allow_busy: bool = False) -> None:

@@ -185,8 +185,9 @@ def test_window_settings_are_checked(tiny_model_dir):
 def test_batch_size_default_and_check(tiny_model_dir):
     from qa_tui.engine.engine import default_batch_size
 
-    assert QAEngine.load(str(tiny_model_dir), device="cpu").batch_size == default_batch_size(torch.device("cpu")) == 8
-    assert default_batch_size(torch.device("cuda")) == 32
+    assert QAEngine.load(str(tiny_model_dir), device="cpu").batch_size == default_batch_size("cpu") == 8
+    assert default_batch_size(torch.device("cpu")) == 8
+    assert default_batch_size("cuda:1") == default_batch_size(torch.device("cuda")) == 32
     assert QAEngine.load(str(tiny_model_dir), device="cpu", batch_size=5).batch_size == 5
     with pytest.raises(UserError, match="--batch-size"):
         QAEngine.load(str(tiny_model_dir), device="cpu", batch_size=0)

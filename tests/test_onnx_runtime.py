@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -227,13 +228,12 @@ def test_bundled_and_hub_models_keep_their_exports_in_the_user_cache(tmp_path, m
 
 
 def test_runtime_choice(monkeypatch):
-    cpu = torch.device("cpu")
-    assert pick_runtime("auto", "cpu") == ("onnx", cpu)  # device.AUTO_RUNTIME_ON_CPU, as the benchmark chose
-    assert pick_runtime("auto", "cpu", "int8") == ("onnx", cpu)
-    assert pick_runtime("auto", "cpu", "bf16") == ("torch", cpu)  # a precision only torch runs
-    assert pick_runtime("auto", "cpu", "fp32") == ("torch", cpu)
-    assert pick_runtime("ONNX", "auto") == ("onnx", cpu)  # onnx runs on the CPU: auto means the CPU for it
-    assert pick_runtime("torch", "cpu") == ("torch", cpu)
+    assert pick_runtime("auto", "cpu") == ("onnx", "cpu")  # device.AUTO_RUNTIME_ON_CPU, as the benchmark chose
+    assert pick_runtime("auto", "cpu", "int8") == ("onnx", "cpu")
+    assert pick_runtime("auto", "cpu", "bf16") == ("torch", "cpu")  # a precision only torch runs
+    assert pick_runtime("auto", "cpu", "fp32") == ("torch", "cpu")
+    assert pick_runtime("ONNX", "auto") == ("onnx", "cpu")  # onnx runs on the CPU: auto means the CPU for it
+    assert pick_runtime("torch", "cpu") == ("torch", "cpu")
     with pytest.raises(UserError, match="choose one of auto, torch, onnx"):
         pick_runtime("tensorrt")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -241,8 +241,58 @@ def test_runtime_choice(monkeypatch):
         pick_runtime("onnx", "cuda")
     # Auto is still torch on a GPU and without onnxruntime.
     assert pick_runtime("auto", "cuda")[0] == "torch"
+    assert pick_runtime("auto", "auto") == ("torch", "auto")  # torch is imported here, so it is asked: a GPU
     monkeypatch.setattr(device_module, "onnxruntime_installed", lambda: False)
-    assert pick_runtime("auto", "cpu") == ("torch", cpu)
+    assert pick_runtime("auto", "cpu") == ("torch", "cpu")
+
+
+CPU_BUILD = """__version__ = '2.13.0+cpu'
+cuda: Optional[str] = None
+hip: Optional[str] = None
+rocm: Optional[str] = None
+"""
+
+
+def test_a_cpu_only_torch_build_is_known_from_its_version_file():
+    assert not device_module.builds_for_a_gpu(CPU_BUILD)
+    assert device_module.builds_for_a_gpu(CPU_BUILD.replace("cuda: Optional[str] = None", "cuda: Optional[str] = '12.8'"))
+    assert device_module.builds_for_a_gpu(CPU_BUILD.replace("hip: Optional[str] = None", "hip: Optional[str] = '6.4'"))
+    assert device_module.builds_for_a_gpu("__version__ = '3.0'\n")  # a layout it does not know: ask torch
+
+
+def test_answering_from_a_cached_export_imports_neither_torch_nor_onnx(exported_model):
+    """What makes ONNX Runtime's start quick: torch (about 1 s) and onnx (0.6 s) stay unimported, tokenizer and
+    model settings included, once the export exists."""
+    script = (
+        "import sys, json\n"
+        "from qa_tui.engine import QAEngine\n"
+        "engine = QAEngine.load(sys.argv[1], device='cpu', runtime='auto')\n"
+        "answer = engine.answer('Who built the tower?', sys.argv[2])\n"
+        "print(json.dumps([engine.describe()['runtime'], engine.describe()['precision'], bool(answer.answers),\n"
+        "                  'torch' in sys.modules, 'onnx' in sys.modules]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(exported_model), TOWER], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["onnx", "int8", True, False, False]
+
+
+def test_the_tokenizer_is_the_class_autotokenizer_picks(tiny_model_dir, tmp_path):
+    from transformers import AutoTokenizer
+
+    from qa_tui.engine.model_files import DEFAULT_MODEL_DIR
+
+    for folder in (DEFAULT_MODEL_DIR, tiny_model_dir):
+        ours, auto = engine_module.load_tokenizer(str(folder)), AutoTokenizer.from_pretrained(str(folder))
+        assert type(ours) is type(auto)
+        assert ours("Who built it?", TOWER)["input_ids"] == auto("Who built it?", TOWER)["input_ids"]
+    unnamed = copy_model(tiny_model_dir, tmp_path / "unnamed")
+    config = json.loads((unnamed / "tokenizer_config.json").read_text())
+    config.pop("tokenizer_class", None)
+    (unnamed / "tokenizer_config.json").write_text(json.dumps(config))
+    assert engine_module.named_tokenizer_class(str(unnamed)) is None  # then AutoTokenizer chooses
+    assert engine_module.load_tokenizer(str(unnamed)).is_fast
+    assert engine_module.named_tokenizer_class("org/hub-model") is None
 
 
 def test_onnx_precisions():

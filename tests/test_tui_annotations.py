@@ -17,7 +17,7 @@ from qa_tui.annotations import AnnotationStore
 from qa_tui.data.squad import read_records
 
 from conftest import async_test
-from pilot_helpers import ask, notices, parts, settle
+from pilot_helpers import ask, parts, settle
 from test_tui import QUESTION, SAMPLE, make_app, plain
 from test_tui_corpus import CORPUS, open_corpus
 from test_tui_corpus import make_app as make_corpus_app

@@ -3,29 +3,34 @@
 Fast on purpose: all windows of a batch of questions are tokenized in one call to the Rust tokenizer, sorted by
 length so that each forward batch pads little, run by a runner (PyTorch under `torch.inference_mode` and autocast,
 or ONNX Runtime: onnx_runtime.py) on numpy arrays, and decoded by the pure `decode_spans`. One lock serializes
-model work, so threads (the TUI's workers) may share one engine.
+model work, so threads (the TUI's workers) may share one engine. torch is imported by the PyTorch runner only.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
-import torch
 
 from qa_tui.engine.decoding import Answer, Window, decode_spans
-from qa_tui.engine.device import autocast, pick_precision, pick_runtime, quantize_int8
+from qa_tui.engine.device import autocast, pick_device, pick_precision, pick_runtime, quantize_int8
 from qa_tui.engine.model_files import read_model_settings, resolve_model
 from qa_tui.engine.windows import WindowSettings, context_mask, reading_windows, tokenize_windows
 from qa_tui.errors import UserError
 
+if TYPE_CHECKING:
+    import torch
 
-def default_batch_size(device: torch.device) -> int:
-    """Windows per forward pass. Small on a CPU, where they keep the activations in cache: on SQuAD-sized windows
-    8 does ~30% more per CPU second than 32 (benchmarks/README.md); GPUs want larger ones."""
-    return 8 if device.type == "cpu" else 32
+
+def default_batch_size(device: str | torch.device) -> int:
+    """Windows per forward pass on `device` ("cpu", "cuda:1"...). Small on a CPU, where they keep the activations
+    in cache: on SQuAD-sized windows 8 does ~30% more per CPU second than 32 (benchmarks/README.md); GPUs want
+    larger ones."""
+    return 8 if str(device).partition(":")[0] == "cpu" else 32
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,13 @@ class DecodeSettings:
 
 def load_tokenizer(name: str):
     """The model's fast tokenizer; a clear error when it is not there or not a fast one."""
-    from transformers import AutoTokenizer
-
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True)
+        named = named_tokenizer_class(name)
+        tokenizer = named.from_pretrained(name) if named is not None else None
+        if not getattr(tokenizer, "is_fast", False):
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True)
     except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors... for a missing model
         raise UserError(f"--model {name}: cannot load its tokenizer ({_first_line(exc)})") from exc
     if not getattr(tokenizer, "is_fast", False):
@@ -47,9 +55,34 @@ def load_tokenizer(name: str):
     return tokenizer
 
 
-def load_qa_model(name: str, dtype: torch.dtype = torch.float32, **options):
-    """AutoModelForQuestionAnswering (`options` go to from_pretrained); a clear error when it has no QA head."""
+def named_tokenizer_class(name: str) -> type | None:
+    """The tokenizer class a model folder's tokenizer_config.json names (its fast variant where there is one),
+    when transformers has it; None otherwise (a hub id, no such file or name). The class AutoTokenizer would pick,
+    found without importing AutoTokenizer, whose module imports the model configurations and through them torch:
+    about a second of every start on the ONNX path."""
+    try:
+        config = json.loads((Path(name) / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    named = config.get("tokenizer_class") if isinstance(config, dict) else None
+    if not isinstance(named, str) or not named.isidentifier():
+        return None
+    import transformers
+
+    for candidate in (f"{named}Fast", named):
+        found = getattr(transformers, candidate, None)
+        if isinstance(found, type) and hasattr(found, "from_pretrained"):
+            return found
+    return None
+
+
+def load_qa_model(name: str, dtype: torch.dtype | None = None, **options):
+    """AutoModelForQuestionAnswering in `dtype` (fp32 unless given; `options` go to from_pretrained); a clear
+    error when it has no QA head."""
+    import torch
     from transformers import AutoModelForQuestionAnswering
+
+    dtype = torch.float32 if dtype is None else dtype
 
     try:
         model, info = AutoModelForQuestionAnswering.from_pretrained(
@@ -76,7 +109,7 @@ class Runner(Protocol):
     `token_type_ids` where the tokenizer makes them) -> (start logits, end logits), float32 [batch, tokens]."""
 
     runtime: str  # "torch" or "onnx"
-    device: torch.device
+    device: str  # "cpu", "cuda", "cuda:1", "mps"
     precision: str
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]: ...
@@ -90,12 +123,15 @@ class TorchRunner:
     def __init__(self, model, device: torch.device, precision: str):
         model = model.to(device).eval()
         self.model = quantize_int8(model) if precision == "int8" else model
-        self.device = device
+        self.torch_device = device
+        self.device = str(device)
         self.precision = precision
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        tensors = {name: torch.from_numpy(array).to(self.device) for name, array in inputs.items()}
-        with torch.inference_mode(), autocast(self.device, self.precision):
+        import torch
+
+        tensors = {name: torch.from_numpy(array).to(self.torch_device) for name, array in inputs.items()}
+        with torch.inference_mode(), autocast(self.torch_device, self.precision):
             outputs = self.model(**tensors)
             return outputs.start_logits.float().cpu().numpy(), outputs.end_logits.float().cpu().numpy()
 
@@ -164,14 +200,17 @@ class QAEngine:
         `default_stride` for the window (`reading_windows`).
         """
         name = resolve_model(model)
-        chosen_runtime, torch_device = pick_runtime(runtime, device, precision)
-        chosen_precision = pick_precision(torch_device, precision, runtime=chosen_runtime)
-        tokenizer = load_tokenizer(name)
+        chosen_runtime, chosen_device = pick_runtime(runtime, device, precision)
         if chosen_runtime == "onnx":
             from qa_tui.engine.onnx_runtime import load_onnx_runner
 
+            chosen_precision = pick_precision(None, precision, runtime="onnx")
+            tokenizer = load_tokenizer(name)
             runner = load_onnx_runner(name, chosen_precision, tokenizer, load_qa_model)
         else:
+            torch_device = pick_device(chosen_device)
+            chosen_precision = pick_precision(torch_device, precision)
+            tokenizer = load_tokenizer(name)
             runner = TorchRunner(load_qa_model(name), torch_device, chosen_precision)
         saved = read_model_settings(name)
         if null_threshold is None:
@@ -181,7 +220,7 @@ class QAEngine:
         return cls(runner, tokenizer, model_name=name, null_threshold=null_threshold, **settings)
 
     def describe(self) -> dict:
-        return {"model": self.model_name, "device": str(self.device), "runtime": self.runtime,
+        return {"model": self.model_name, "device": self.device, "runtime": self.runtime,
                 "precision": self.precision, "max_seq_length": self.windows.max_seq_length,
                 "doc_stride": self.windows.doc_stride}
 

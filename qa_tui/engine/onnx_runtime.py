@@ -20,14 +20,16 @@ import warnings
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
-import torch
 
 from qa_tui.engine.export_cache import ExportCache
 from qa_tui.engine.model_files import DEFAULT_MODEL_DIR
 from qa_tui.errors import UserError
+
+if TYPE_CHECKING:
+    import torch
 
 EXPORT_FORMAT = "1"  # part of every export's key: bump it when the export changes, and old exports are rebuilt
 MODEL_FILE = "model.onnx"
@@ -37,10 +39,12 @@ OUTPUT_NAMES = ["start_logits", "end_logits"]
 INSTALL_HINT = "pip install onnxruntime onnx (qa-tui's own dependencies: reinstall it)"
 
 
-def import_onnxruntime():
-    """onnxruntime, with onnx (which export and quantization need), or a UserError saying how to get them."""
+def import_onnxruntime(for_export: bool = False):
+    """onnxruntime (with onnx, which export and quantization need, when `for_export`), or a UserError saying how
+    to get them. onnx is left out of an answering start: it takes about 0.6 s to import."""
     try:
-        import onnx  # noqa: F401
+        if for_export:
+            import onnx  # noqa: F401
         import onnxruntime
     except ImportError as exc:
         missing = exc.name or "onnxruntime"
@@ -53,7 +57,7 @@ class OnnxRunner:
     """An InferenceSession with the engine's runner call: numpy batches in, start and end logits out."""
 
     runtime = "onnx"
-    device = torch.device("cpu")
+    device = "cpu"
 
     def __init__(self, session, precision: str):
         self.session = session
@@ -76,6 +80,7 @@ def load_onnx_runner(name: str, precision: str, tokenizer, load_model: Callable[
     tools = {"format": EXPORT_FORMAT, "onnxruntime": onnxruntime.__version__}
     session = cached_session(ExportCache(folder, beside=beside, tools=tools), precision)
     if session is None:
+        import_onnxruntime(for_export=True)
         with quiet_export():
             exported = export_variant(name, precision, tokenizer, load_model, folder, beside, tools)
         session = open_session(exported / MODEL_FILE)
@@ -127,6 +132,7 @@ def cached_session(cache: ExportCache, variant: str):
 
 def export_model(model: torch.nn.Module, tokenizer, folder: Path) -> None:
     """The model as ONNX with dynamic batch and sequence axes, then fused by onnxruntime's BERT optimizer."""
+    import torch
     from onnxruntime.transformers.optimizer import optimize_model
 
     model = model.float().eval()
