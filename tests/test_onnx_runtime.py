@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -258,23 +259,47 @@ def test_a_cpu_only_torch_build_is_known_from_its_version_file():
     assert device_module.builds_for_a_gpu(CPU_BUILD.replace("cuda: Optional[str] = None", "cuda: Optional[str] = '12.8'"))
     assert device_module.builds_for_a_gpu(CPU_BUILD.replace("hip: Optional[str] = None", "hip: Optional[str] = '6.4'"))
     assert device_module.builds_for_a_gpu("__version__ = '3.0'\n")  # a layout it does not know: ask torch
+    installed = (Path(torch.__file__).parent / "version.py").read_text(encoding="utf-8")
+    assert device_module.builds_for_a_gpu(installed) == bool(torch.version.cuda or torch.version.hip)
+
+
+ANSWER_AND_REPORT_IMPORTS = (
+    "import sys, json\n"
+    "from qa_tui.engine import QAEngine\n"
+    "from qa_tui.engine.device import torch_may_see_a_gpu\n"
+    "may_see_a_gpu = torch_may_see_a_gpu()\n"
+    "engine = QAEngine.load(sys.argv[1], device=sys.argv[2], runtime='auto')\n"
+    "answer = engine.answer('Who built the tower?', sys.argv[3])\n"
+    "print(json.dumps({'may_see_a_gpu': may_see_a_gpu, 'runtime': engine.runtime, 'precision': engine.precision,\n"
+    "                  'answered': bool(answer.answers), 'torch': 'torch' in sys.modules, 'onnx': 'onnx' in sys.modules}))\n"
+)
+
+
+def answer_in_a_new_process(model_dir, device: str) -> dict:
+    result = subprocess.run([sys.executable, "-c", ANSWER_AND_REPORT_IMPORTS, str(model_dir), device, TOWER],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def test_answering_from_a_cached_export_imports_neither_torch_nor_onnx(exported_model):
     """What makes ONNX Runtime's start quick: torch (about 1 s) and onnx (0.6 s) stay unimported, tokenizer and
     model settings included, once the export exists."""
-    script = (
-        "import sys, json\n"
-        "from qa_tui.engine import QAEngine\n"
-        "engine = QAEngine.load(sys.argv[1], device='cpu', runtime='auto')\n"
-        "answer = engine.answer('Who built the tower?', sys.argv[2])\n"
-        "print(json.dumps([engine.describe()['runtime'], engine.describe()['precision'], bool(answer.answers),\n"
-        "                  'torch' in sys.modules, 'onnx' in sys.modules]))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script, str(exported_model), TOWER], capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == ["onnx", "int8", True, False, False]
+    gpu_build = bool(torch.version.cuda or torch.version.hip or sys.platform == "darwin")
+    report = answer_in_a_new_process(exported_model, "cpu")
+    assert report == {"may_see_a_gpu": gpu_build, "runtime": "onnx", "precision": "int8", "answered": True,
+                      "torch": False, "onnx": False}
+    # --device auto: torch is imported only where it might find a GPU (a CUDA or ROCm build), to ask it.
+    report = answer_in_a_new_process(exported_model, "auto")
+    assert (report["torch"], report["onnx"]) == (gpu_build, False)
+
+
+def test_without_onnx_a_cached_export_answers_and_a_new_export_says_what_is_missing(exported_model, tmp_path,
+                                                                                    tiny_model_dir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` now fails as if not installed
+    assert load(exported_model, precision="int8").answer(*PAIRS[0]).answers
+    with pytest.raises(UserError, match=r"--runtime onnx needs onnx, which is not installed here: pip install"):
+        load(copy_model(tiny_model_dir, tmp_path / "model"))
 
 
 def test_the_tokenizer_is_the_class_autotokenizer_picks(tiny_model_dir, tmp_path):
@@ -286,13 +311,23 @@ def test_the_tokenizer_is_the_class_autotokenizer_picks(tiny_model_dir, tmp_path
         ours, auto = engine_module.load_tokenizer(str(folder)), AutoTokenizer.from_pretrained(str(folder))
         assert type(ours) is type(auto)
         assert ours("Who built it?", TOWER)["input_ids"] == auto("Who built it?", TOWER)["input_ids"]
-    unnamed = copy_model(tiny_model_dir, tmp_path / "unnamed")
-    config = json.loads((unnamed / "tokenizer_config.json").read_text())
-    config.pop("tokenizer_class", None)
-    (unnamed / "tokenizer_config.json").write_text(json.dumps(config))
-    assert engine_module.named_tokenizer_class(str(unnamed)) is None  # then AutoTokenizer chooses
-    assert engine_module.load_tokenizer(str(unnamed)).is_fast
-    assert engine_module.named_tokenizer_class("org/hub-model") is None
+    assert engine_module.named_tokenizer_class("org/hub-model") is None  # not a folder: AutoTokenizer
+
+    def relabelled(folder_name, tokenizer_class=None, model_type=None):
+        folder = copy_model(tiny_model_dir, tmp_path / folder_name)
+        for file, key, value in (("tokenizer_config.json", "tokenizer_class", tokenizer_class),
+                                 ("config.json", "model_type", model_type)):
+            config = json.loads((folder / file).read_text())
+            config[key] = value
+            (folder / file).write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
+        return str(folder)
+
+    unnamed = relabelled("unnamed", tokenizer_class=None, model_type="bert")
+    other_family = relabelled("other-family", tokenizer_class="BertTokenizer", model_type="qwen2")
+    unloadable = relabelled("unloadable", tokenizer_class="PythonBackend", model_type="bert")
+    for folder in (unnamed, other_family, unloadable):  # AutoTokenizer decides, as it would have
+        assert engine_module.named_tokenizer_class(folder) is None
+        assert type(engine_module.load_tokenizer(folder)) is type(AutoTokenizer.from_pretrained(folder))
 
 
 def test_onnx_precisions():

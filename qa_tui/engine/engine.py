@@ -41,9 +41,14 @@ class DecodeSettings:
 
 def load_tokenizer(name: str):
     """The model's fast tokenizer; a clear error when it is not there or not a fast one."""
+    tokenizer = None
+    named = named_tokenizer_class(name)
+    if named is not None:
+        try:
+            tokenizer = named.from_pretrained(name)
+        except Exception:  # AutoTokenizer may still know better (transformers' own overrides): it decides below
+            tokenizer = None
     try:
-        named = named_tokenizer_class(name)
-        tokenizer = named.from_pretrained(name) if named is not None else None
         if not getattr(tokenizer, "is_fast", False):
             from transformers import AutoTokenizer
 
@@ -56,22 +61,25 @@ def load_tokenizer(name: str):
 
 
 def named_tokenizer_class(name: str) -> type | None:
-    """The tokenizer class a model folder's tokenizer_config.json names (its fast variant where there is one),
-    when transformers has it; None otherwise (a hub id, no such file or name). The class AutoTokenizer would pick,
-    found without importing AutoTokenizer, whose module imports the model configurations and through them torch:
-    about a second of every start on the ONNX path."""
+    """The tokenizer class that a model folder's tokenizer_config.json names (its fast variant where there is one)
+    when transformers has it and it belongs to the model's own family (config.json's model_type: BertTokenizer for
+    bert); None otherwise (a hub id, a missing file or name, a class of another family, where AutoTokenizer applies
+    its own corrections). The class AutoTokenizer picks, found without importing AutoTokenizer, whose module imports
+    the model configurations and through them torch: about a second of every start on the ONNX path."""
     try:
-        config = json.loads((Path(name) / "tokenizer_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        folder = Path(name)
+        named = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
+        model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError):
         return None
-    named = config.get("tokenizer_class") if isinstance(config, dict) else None
-    if not isinstance(named, str) or not named.isidentifier():
+    if not (isinstance(named, str) and named.isidentifier() and isinstance(model_type, str) and model_type):
         return None
     import transformers
 
+    family = f"transformers.models.{model_type.replace('-', '_')}."
     for candidate in (f"{named}Fast", named):
         found = getattr(transformers, candidate, None)
-        if isinstance(found, type) and hasattr(found, "from_pretrained"):
+        if isinstance(found, type) and found.__module__.startswith(family):
             return found
     return None
 
