@@ -2,11 +2,14 @@
 with the workbench's annotation recipe on 50, 200 and all questions of the first 60 papers, scored on the other 38.
 
     python benchmarks/covid_annotation.py [--sizes 50 200 all] [--work runs/covid-annotation] [--mix-in FILE:SHARE]
+        [--save-steps N]
 
 Papers 1-60 (in the file's order) are the ones a user would annotate; 61-98 are the test papers, whole papers as
 contexts, as the workbench reads them. The 50 and 200 are a seeded random sample of the first 60 papers' questions
 (50 inside 200). The bundled model never trained on COVID-QA. Each stage is skipped when its output is there
-(a fine-tune goes on with `--resume`), so the script can be run again after an interruption. Results:
+(a fine-tune goes on with `--resume`), so the script can be run again after an interruption; a stage whose outputs are
+gone but whose figures are in the results file of the same machine and mix is read from there, so sizes can be run
+in separate sessions (`--sizes 200`, then `--sizes all`) and the table keeps them all. Results:
 benchmarks/results/covid_annotation.json and .md (with --mix-in, names that say so), with each command and the
 machine.
 """
@@ -79,18 +82,20 @@ def evaluate(model: str | None, test: Path, out: Path) -> dict:
             "f1": metrics["f1"], "total": metrics["total"], "runtime": f"{metrics.get('runtime')} {metrics.get('precision')}"}
 
 
-def fine_tune(train: Path, out: Path, mix_in: str | None) -> dict:
+def fine_tune(train: Path, out: Path, mix_in: str | None, save_steps: int | None) -> dict:
     from qa_tui.engine.model_files import resolve_model
 
     command = [sys.executable, "-m", "qa_tui", "train", "--train-file", str(train), "--model", resolve_model(None),
                "--output-dir", str(out), *RECIPE]
     command += ["--train-file", mix_in] if mix_in else []
-    seconds = None
+    command += ["--save-steps", str(save_steps)] if save_steps else []  # checkpoints only: the same training
+    seconds, resumed = None, out.exists()
     if not (out / "metrics.json").is_file():
-        seconds = round(run(command + (["--resume"] if out.exists() else []), out.with_suffix(".train.log")), 1)
+        seconds = round(run(command + (["--resume"] if resumed else []), out.with_suffix(".train.log")), 1)
     ends = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines() if '"end"' in line]
     steps = ends[-1].get("train", {}).get("steps") if ends else None
-    return {"command": " ".join(["qa-tui", *command[3:]]), "seconds": seconds, "steps": steps}
+    # A resumed fine-tune's seconds are those of its last part only.
+    return {"command": " ".join(["qa-tui", *command[3:]]), "seconds": seconds, "steps": steps, "resumed": resumed}
 
 
 def markdown(results: dict) -> str:
@@ -104,8 +109,19 @@ def markdown(results: dict) -> str:
         gain = "-" if name == "bundled" else f"{test['f1'] - base['test']['f1']:+.1f}"
         train = entry.get("train", {})
         rows.append(f"| {name} | {entry.get('questions', 0)} | {test['exact']:.1f} | {test['f1']:.1f} | {gain} "
-                    f"| {train.get('seconds') or '-'} | `{train.get('command', test['command'])}` |")
+                    f"| {train.get('seconds') or '-'}{' (resumed: last part)' if train.get('resumed') else ''} | `{train.get('command', test['command'])}` |")
     return "\n".join(rows) + "\n"
+
+
+def earlier_runs(results_file: Path, mix_in: str | None) -> dict:
+    """Runs measured before on this kind of machine with this mix: kept, so one table holds every size."""
+    path = results_file.with_suffix(".json")
+    if not path.is_file():
+        return {}
+    earlier = json.loads(path.read_text())
+    if earlier.get("machine") != machine() or earlier.get("mix_in") != mix_in:
+        return {}
+    return earlier.get("runs", {})
 
 
 def main() -> None:
@@ -113,18 +129,26 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", default=["50", "200", "all"])
     parser.add_argument("--work", type=Path, default=Path("runs/covid-annotation"))
     parser.add_argument("--mix-in", help="A general file at a share against forgetting, e.g. train-v1.1.json:0.02")
+    parser.add_argument("--save-steps", type=int, help="Checkpoint the fine-tunes this often (a long one survives an "
+                        "interruption; it goes on with --resume when the script is run again)")
     args = parser.parse_args()
     claim_cpu()
     tag = "" if not args.mix_in else "-mix-" + Path(args.mix_in).name.replace(":", "-")
     args.work = args.work.with_name(args.work.name + tag)  # a mixed run never reuses an unmixed one's stages
     results_file = RESULTS.with_name(RESULTS.name + tag)
     files = split(args.work, args.sizes)
-    results = {"machine": machine(), "mix_in": args.mix_in, "runs": {}}
-    results["runs"]["bundled"] = {"test": evaluate(None, files["test"], args.work / "eval-bundled")}
+    results = {"machine": machine(), "mix_in": args.mix_in, "runs": earlier_runs(results_file, args.mix_in)}
+    if not (args.work / "eval-bundled" / "metrics.json").is_file() and "bundled" in results["runs"]:
+        print("bundled: measured before, read from", results_file.with_suffix(".json"))
+    else:
+        results["runs"]["bundled"] = {"test": evaluate(None, files["test"], args.work / "eval-bundled")}
     for size in args.sizes:
         model_dir = args.work / f"model-{size}"
+        if not model_dir.exists() and size in results["runs"]:
+            print(f"{size}: measured before, read from", results_file.with_suffix(".json"))
+            continue
         questions = sum(len(p["qas"]) for a in json.loads(files[size].read_text())["data"] for p in a["paragraphs"])
-        train = fine_tune(files[size], model_dir, args.mix_in)
+        train = fine_tune(files[size], model_dir, args.mix_in, args.save_steps)
         test = evaluate(str(model_dir), files["test"], args.work / f"eval-{size}")
         results["runs"][size] = {"questions": questions, "train": train, "test": test}
         results_file.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
